@@ -1,0 +1,148 @@
+import { Command, CommanderError, Option } from 'commander';
+import { commandTree } from './commands/index.js';
+import { isGroup, type CommandDef, type Flags } from './cli/define.js';
+import type { Streams } from './io.js';
+import type { GlobalOptions } from './context.js';
+import { ExitCode, SgnError, UsageError } from './errors.js';
+import { version } from './version.js';
+
+export interface MainDeps {
+  streams?: Streams;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  now?: () => Date;
+  /** Aborted on Ctrl-C; main() installs its own SIGINT/SIGTERM handlers when omitted. */
+  signal?: AbortSignal;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** Builds the commander tree. Actions import their command's service only when they run. */
+function buildProgram(streams: Streams, onAction: (def: CommandDef, cmd: Command, args: string[]) => void): Command {
+  const program = new Command('sgn')
+    .description('Promote builds, see what runs where, tail build logs, edit app config and mirror images\nfor the Kubernetes-on-AWS pipeline (CodePipeline, CodeBuild, ECR and the deployer Lambda).')
+    .version(version, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .addOption(new Option('--region <region>', 'AWS region'))
+    .addOption(new Option('--profile <name>', 'AWS profile'))
+    .option('--sandbox', 'use the local sandbox (`sgn sandbox start`) instead of AWS (or SGN_SANDBOX=1)')
+    .option('-c, --setting <key=value>', 'override one of sgn\'s settings for this run (repeatable)', collect, [])
+    .option('--no-color', 'no colour (also NO_COLOR=1, or when output is not a terminal)')
+    .option('--debug', 'show debug lines and stack traces (never secrets)')
+    .addHelpCommand(false)
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => streams.stdout.write(s),
+      writeErr: (s) => streams.stderr.write(s),
+      outputError: (s, write) => write(s.replace(/^error: /, 'sgn: ')),
+    })
+    .addHelpText('after', '\nGet started without AWS:\n  $ sgn sandbox start\n  $ sgn --sandbox ls deployed\n\nExit codes: 0 ok, 1 failed, 2 usage, 3 cancelled, 4 credentials/access, 5 conflict (lock held,\nconfig changed meanwhile), 130 interrupted. Run `sgn <command> --help` for examples.');
+
+  const addCommand = (parent: Command, def: CommandDef) => {
+    const cmd = parent.command(def.arguments ? `${def.name} ${def.arguments}` : def.name).summary(def.summary).description(def.description ?? def.summary);
+    for (const alias of def.aliases ?? []) cmd.alias(alias);
+    def.options?.(cmd);
+    cmd.helpOption('-h, --help', 'show help');
+    cmd.addHelpText('after', '\nExamples:\n' + def.examples.map((e) => `  $ ${e}`).join('\n'));
+    cmd.action((...all: unknown[]) => {
+      const self = all[all.length - 1] as Command;
+      onAction(def, self, self.args.slice(0, self.registeredArguments.length).filter((a): a is string => typeof a === 'string'));
+    });
+  };
+  for (const def of commandTree) {
+    if (isGroup(def)) {
+      const group = program.command(def.name).summary(def.summary).description(def.summary);
+      group.helpOption('-h, --help', 'show help');
+      group.addHelpCommand(false);
+      for (const sub of def.commands) addCommand(group, sub);
+    } else {
+      addCommand(program, def);
+    }
+  }
+  return program;
+}
+
+function parseSettingFlags(pairs: string[]): Promise<GlobalOptions['settings']> {
+  return (async () => {
+    if (pairs.length === 0) return {};
+    const { isSettingKey, settingKeys } = await import('./settings/schema.js');
+    const { parseSettingText } = await import('./settings/load.js');
+    const out: GlobalOptions['settings'] = {};
+    for (const pair of pairs) {
+      const m = /^([^=]+)=(.*)$/.exec(pair);
+      if (!m) throw new UsageError(`-c takes key=value, not "${pair}".`, 'Example: sgn -c table=my_deploys ls deployed');
+      const key = m[1].trim();
+      if (!isSettingKey(key)) throw new UsageError(`Unknown setting "${key}" in -c.`, `Known settings: ${settingKeys.join(', ')}.`);
+      out[key] = parseSettingText(key, m[2], `-c ${key}`);
+    }
+    return out;
+  })();
+}
+
+/** Runs sgn with the given arguments and returns the exit code. Nothing else ends the process. */
+export async function main(argv: string[], deps: MainDeps = {}): Promise<number> {
+  const streams = deps.streams ?? { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
+  const env = deps.env ?? process.env;
+  let selected: { def: CommandDef; cmd: Command; args: string[] } | undefined;
+  const program = buildProgram(streams, (def, cmd, args) => {
+    selected = { def, cmd, args };
+  });
+  const debugWanted = argv.includes('--debug');
+
+  if (argv.length === 0) {
+    streams.stdout.write(program.helpInformation());
+    return ExitCode.ok;
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return ExitCode.ok;
+      // commander has already printed its one-line message.
+      return ExitCode.usage;
+    }
+    throw e;
+  }
+  if (!selected) return ExitCode.ok;
+
+  const controller = new AbortController();
+  const signal = deps.signal ?? controller.signal;
+  const onSignal = () => {
+    if (controller.signal.aborted) {
+      // A second Ctrl-C: stop waiting for clean-up and let the default handler end the process.
+      process.removeListener('SIGINT', onSignal);
+      process.kill(process.pid, 'SIGINT');
+      return;
+    }
+    controller.abort(new SgnError('Interrupted.', { exitCode: ExitCode.interrupted }));
+  };
+  if (!deps.signal) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  const { createContext } = await import('./context.js');
+  let ctx: ReturnType<typeof createContext> | undefined;
+  try {
+    const globals = selected.cmd.optsWithGlobals() as Flags;
+    const global: GlobalOptions = {
+      region: globals.region as string | undefined,
+      profile: globals.profile as string | undefined,
+      sandbox: Boolean(globals.sandbox),
+      debug: Boolean(globals.debug),
+      color: globals.color !== false,
+      settings: await parseSettingFlags((globals.setting as string[]) ?? []),
+    };
+    ctx = createContext({ streams, env, cwd: deps.cwd ?? process.cwd(), global, signal, now: deps.now });
+    const code = await selected.def.run(ctx, selected.args, selected.cmd.opts() as Flags);
+    return code ?? ExitCode.ok;
+  } catch (e) {
+    const { reportError } = await import('./report.js');
+    return reportError(streams, e, { debug: debugWanted, color: ctx?.io.err });
+  } finally {
+    if (!deps.signal) {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    }
+  }
+}

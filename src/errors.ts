@@ -1,0 +1,133 @@
+/**
+ * The error family every command reports through. main() turns these into one sentence on
+ * stderr, an optional hint, and a documented exit code; anything else is treated as a bug.
+ */
+export const ExitCode = {
+  ok: 0,
+  /** The operation failed (deploy failed or did not take effect, a check failed, AWS refused). */
+  failure: 1,
+  /** Bad flags or arguments, or a confirmation needed where none can be asked. */
+  usage: 2,
+  /** The user answered "no" at a prompt; nothing was changed. */
+  cancelled: 3,
+  /** No credentials, expired credentials, or access denied. */
+  auth: 4,
+  /** Someone else holds the resource: a deploy lock, or a config file changed meanwhile. */
+  conflict: 5,
+  /** Interrupted by Ctrl-C (128 + SIGINT). */
+  interrupted: 130,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** An error the user can act on: one sentence, an optional hint, an exit code. */
+export class SgnError extends Error {
+  readonly hint?: string;
+  readonly exitCode: ExitCodeValue;
+  constructor(message: string, opts: { hint?: string; exitCode?: ExitCodeValue; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'SgnError';
+    this.hint = opts.hint;
+    this.exitCode = opts.exitCode ?? ExitCode.failure;
+  }
+}
+
+/** Bad command line: wrong or missing arguments, conflicting flags. */
+export class UsageError extends SgnError {
+  constructor(message: string, hint?: string) {
+    super(message, { hint, exitCode: ExitCode.usage });
+    this.name = 'UsageError';
+  }
+}
+
+/** The user declined a confirmation; nothing was changed. */
+export class CancelledError extends SgnError {
+  constructor(message = 'Cancelled; nothing was changed.') {
+    super(message, { exitCode: ExitCode.cancelled });
+    this.name = 'CancelledError';
+  }
+}
+
+/** Credentials are missing, expired, or lack a permission. */
+export class AuthError extends SgnError {
+  constructor(message: string, hint?: string, cause?: unknown) {
+    super(message, { hint, exitCode: ExitCode.auth, cause });
+    this.name = 'AuthError';
+  }
+}
+
+/** Someone else got there first: a held lock, a config file changed since it was fetched. */
+export class ConflictError extends SgnError {
+  constructor(message: string, hint?: string) {
+    super(message, { hint, exitCode: ExitCode.conflict });
+    this.name = 'ConflictError';
+  }
+}
+
+/** An external program (editor, credential helper, python3) failed or is missing. */
+export class ExternalCommandError extends SgnError {
+  constructor(message: string, hint?: string, cause?: unknown) {
+    super(message, { hint, cause });
+    this.name = 'ExternalCommandError';
+  }
+}
+
+/** Ctrl-C: what was running was stopped; the message says what may still be going on. */
+export class InterruptedError extends SgnError {
+  constructor(message = 'Interrupted.', hint?: string) {
+    super(message, { hint, exitCode: ExitCode.interrupted });
+    this.name = 'InterruptedError';
+  }
+}
+
+interface AwsLikeError {
+  name?: string;
+  Code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number; requestId?: string };
+}
+
+/** The AWS SDK error name (or code) of an error, if it is one. */
+export function awsErrorName(e: unknown): string | undefined {
+  if (typeof e !== 'object' || e === null) return undefined;
+  const err = e as AwsLikeError;
+  return err.name ?? err.Code;
+}
+
+const credentialErrors = new Set([
+  'CredentialsProviderError',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'TokenRefreshRequired',
+  'UnrecognizedClientException',
+  'InvalidClientTokenId',
+  'InvalidSignatureException',
+  'SignatureDoesNotMatch',
+]);
+
+/**
+ * Turns the AWS errors every command can meet (no credentials, expired SSO token, access denied)
+ * into one sentence with the fix; returns undefined for errors the caller must judge itself.
+ */
+export function explainAwsError(e: unknown, what: string): SgnError | undefined {
+  const name = awsErrorName(e);
+  if (!name) return undefined;
+  const message = (e as AwsLikeError).message ?? '';
+  if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
+    return new AuthError('No AWS credentials were found.', 'Run `aws configure` or `aws sso login`, set AWS_PROFILE, or pass --profile; `sgn --sandbox ...` needs none.', e);
+  }
+  if (/sso/i.test(message) && /(expired|refresh)/i.test(message)) {
+    return new AuthError('Your AWS SSO session has expired.', 'Run `aws sso login` (add --profile if you use one) and try again.', e);
+  }
+  if (credentialErrors.has(name)) {
+    return new AuthError(`AWS rejected the credentials while ${what}.`, 'Check AWS_PROFILE/--profile; renew the session with `aws sso login` or fresh keys.', e);
+  }
+  if (name === 'AccessDenied' || name === 'AccessDeniedException' || name === 'UnauthorizedOperation') {
+    const action = /not authorized to perform: ([\w:-]+)/.exec(message)?.[1];
+    return new AuthError(
+      `Access denied while ${what}${action ? ` (missing permission ${action})` : ''}.`,
+      'Ask for the permission, or use a profile that has it (--profile).',
+      e,
+    );
+  }
+  return undefined;
+}

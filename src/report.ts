@@ -1,0 +1,32 @@
+import type { ChalkInstance } from 'chalk';
+import type { Streams } from './io.js';
+import { ExitCode, SgnError, explainAwsError, awsErrorName } from './errors.js';
+
+/**
+ * The one place errors become output: a sentence and a hint for known errors, a short
+ * "unexpected error" line for bugs; stack traces, causes and AWS request ids only with --debug.
+ */
+export function reportError(streams: Streams, e: unknown, opts: { debug: boolean; color?: ChalkInstance }): number {
+  const known = e instanceof SgnError ? e : explainAwsError(e, 'talking to AWS');
+  const red = (s: string) => (opts.color ? opts.color.red(s) : s);
+  const dim = (s: string) => (opts.color ? opts.color.dim(s) : s);
+  const write = (s: string) => streams.stderr.write(s + '\n');
+  if (known) {
+    write(`${red('Error:')} ${known.message}`);
+    if (known.hint) write(dim(`Hint: ${known.hint}`));
+  } else {
+    const name = awsErrorName(e);
+    const message = e instanceof Error ? e.message : String(e);
+    write(`${red('Error:')} ${name && name !== 'Error' ? `${name}: ` : ''}${message}`);
+    if (!opts.debug) write(dim('This looks like a bug in sgn or an unexpected answer from AWS; re-run with --debug for details.'));
+  }
+  if (opts.debug) {
+    const err = e as { stack?: string; cause?: { stack?: string }; $metadata?: { requestId?: string } };
+    if (err?.stack) write(dim(err.stack));
+    const cause = (known?.cause ?? err?.cause) as { stack?: string; $metadata?: { requestId?: string } } | undefined;
+    if (cause?.stack) write(dim('Caused by: ' + cause.stack));
+    const requestId = err?.$metadata?.requestId ?? cause?.$metadata?.requestId;
+    if (requestId) write(dim(`AWS request id: ${requestId}`));
+  }
+  return known?.exitCode ?? ExitCode.failure;
+}

@@ -1,0 +1,67 @@
+/**
+ * sgn's own settings: every name, its type, its default (from pipeline-contract.md), and how it
+ * is spelled as an environment variable. One table serves loading, `sgn config`, and the docs.
+ */
+export type SettingType = 'string' | 'list' | 'map' | 'boolean' | 'seconds';
+
+export interface SettingSpec {
+  type: SettingType;
+  description: string;
+  default?: unknown;
+}
+
+export const settingSpecs = {
+  region: { type: 'string', description: 'AWS region (else AWS_REGION or the profile\'s region)' },
+  profile: { type: 'string', description: 'AWS profile (else AWS_PROFILE)' },
+  table: { type: 'string', default: 'kubernetes_deploy', description: 'DynamoDB table of what is deployed where' },
+  function: { type: 'string', default: 'notify_k8s_deploy', description: 'deployer Lambda function name' },
+  configBucket: { type: 'string', default: 'k8s-deployer-config', description: 'S3 bucket of the apps\' config files' },
+  configKey: { type: 'string', default: '{project}/{env}/config', description: 'config file key pattern' },
+  logGroup: { type: 'string', default: '/aws/codebuild/{project}', description: 'CloudWatch Logs group of a project\'s builds' },
+  codebuildProject: { type: 'string', default: '{project}', description: 'CodeBuild project name pattern' },
+  deployerLogGroup: { type: 'string', default: '/aws/lambda/{function}', description: 'log group of the deployer Lambda' },
+  environments: { type: 'list', default: ['staging', 'production'], description: 'environments, in display and promotion order' },
+  promoteFrom: { type: 'map', default: { production: 'staging' }, description: 'source environment of each promotable environment (env=source,...)' },
+  protected: { type: 'list', default: ['production'], description: 'environments whose deploys need confirmation' },
+  lockTtl: { type: 'seconds', default: 900, description: 'seconds after which an abandoned deploy lock may be taken over' },
+  ecrRegistry: { type: 'string', description: 'ECR registry host[:port] override (default <account>.dkr.ecr.<region>.amazonaws.com)' },
+  mirrorPrefix: { type: 'string', default: 'mirror/', description: 'prefix of mirrored image repositories in ECR' },
+  mirrorLifecyclePolicy: { type: 'string', description: 'ECR lifecycle policy (JSON text or @file) for repositories sgn creates' },
+} as const satisfies Record<string, SettingSpec>;
+
+export type SettingKey = keyof typeof settingSpecs;
+
+export interface Settings {
+  region?: string;
+  profile?: string;
+  table: string;
+  function: string;
+  configBucket: string;
+  configKey: string;
+  logGroup: string;
+  codebuildProject: string;
+  deployerLogGroup: string;
+  environments: string[];
+  promoteFrom: Record<string, string>;
+  protected: string[];
+  lockTtl: number;
+  ecrRegistry?: string;
+  mirrorPrefix: string;
+  mirrorLifecyclePolicy?: string;
+}
+
+export const settingKeys = Object.keys(settingSpecs) as SettingKey[];
+
+/** `configBucket` -> `SGN_CONFIG_BUCKET`. */
+export function envNameFor(key: SettingKey): string {
+  return 'SGN_' + key.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();
+}
+
+export function isSettingKey(key: string): key is SettingKey {
+  return Object.prototype.hasOwnProperty.call(settingSpecs, key);
+}
+
+/** Fills `{name}` placeholders of a pattern; unknown placeholders are left as they are. */
+export function fillPattern(pattern: string, values: Record<string, string>): string {
+  return pattern.replace(/\{(\w+)\}/g, (whole, name: string) => values[name] ?? whole);
+}
