@@ -147,7 +147,7 @@ export async function lsDeployed(ctx: Context, opts: LsDeployedOptions): Promise
   const { printTable } = await import('../table.js');
   await printTable(ctx.io, deployedTable(envs, rows, ctx.now(), opts.wide));
   const waiting = rows.filter((r) => r.status.code === 'ahead').length;
-  if (waiting > 0 && ctx.io.stderrIsTTY) ctx.io.info(ctx.io.err.dim(`\n${waiting} waiting for promotion: sgn deploy <project> <env>`));
+  if (waiting > 0 && ctx.io.stderrIsTTY) ctx.io.info('\n' + ctx.io.err.dim(`${waiting} waiting for promotion: sgn deploy <project> <env>`));
   return 0;
 }
 

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { runSgn } from '../../helpers/cli.js';
+import { isAlive, type SandboxState } from '../../../src/sandbox/state.js';
+import { sandboxCredentials } from '../../../src/sandbox/state.js';
+
+function sandboxEnv(): NodeJS.ProcessEnv {
+  const home = mkdtempSync(join(tmpdir(), 'sgn-sbx-'));
+  return {
+    PATH: process.env.PATH,
+    HOME: home,
+    // Reuse the machine's moto venv (the cache), but nothing else from the real HOME.
+    XDG_CACHE_HOME: process.env.XDG_CACHE_HOME ?? join(process.env.HOME!, '.cache'),
+    SGN_SANDBOX_DIR: join(home, 'sandbox'),
+  };
+}
+
+describe('sgn sandbox', function () {
+  this.timeout(180_000);
+  const env = sandboxEnv();
+  let state: SandboxState | undefined;
+
+  after(async () => {
+    // Whatever a failed test left running is stopped here.
+    await runSgn(['sandbox', 'stop'], { env });
+  });
+
+  it('given no sandbox, when a command runs with --sandbox, then it says how to start one', async () => {
+    const res = await runSgn(['--sandbox', 'ls', 'deployed'], { env });
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /No sandbox is running\.\nHint: Start one with `sgn sandbox start`/);
+    const status = await runSgn(['sandbox', 'status'], { env });
+    assert.equal(status.code, 1);
+  });
+
+  it('given a fresh machine, when started, then moto and the emulator run and the demo data is in the table', async () => {
+    const res = await runSgn(['sandbox', 'start'], { env, timeoutMs: 170_000 });
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(res.stdout, '', 'messages go to stderr');
+    state = JSON.parse(readFileSync(join(env.SGN_SANDBOX_DIR!, 'state.json'), 'utf8')) as SandboxState;
+    assert.ok(isAlive(state.moto.pid) && isAlive(state.emulator.pid));
+    assert.match(res.stderr, /Try next:/);
+    const db = new DynamoDBClient({ region: state.region, endpoint: state.moto.url, credentials: sandboxCredentials });
+    const items = (await db.send(new ScanCommand({ TableName: 'kubernetes_deploy' }))).Items ?? [];
+    assert.ok(items.some((i) => i.Application.S === 'web' && i.Env.S === 'production'));
+  });
+
+  it('given a running sandbox, when started again, then nothing new starts (idempotent)', async () => {
+    const res = await runSgn(['sandbox', 'start', '--json'], { env });
+    assert.equal(res.code, 0, res.stderr);
+    const again = JSON.parse(res.stdout) as SandboxState;
+    assert.equal(again.moto.pid, state!.moto.pid);
+    assert.equal(again.emulator.pid, state!.emulator.pid);
+    assert.match(res.stderr, /already running/);
+  });
+
+  it('given a running sandbox, then --sandbox and SGN_SANDBOX=1 point ls deployed at it', async () => {
+    const viaFlag = await runSgn(['--sandbox', 'ls', 'deployed', '--project', 'web'], { env });
+    assert.equal(viaFlag.code, 0, viaFlag.stderr);
+    assert.match(viaFlag.stdout, /^web\tgit-3f9c2a1 \(\d+m ago\)\tgit-1b7e0d4 \(1d ago\)\tstaging ahead$/m);
+    const viaEnv = await runSgn(['ls', 'deployed', '--project', 'web'], { env: { ...env, SGN_SANDBOX: '1' } });
+    assert.equal(viaEnv.stdout, viaFlag.stdout);
+  });
+
+  it('given changed data, when reset, then the demo data is back', async () => {
+    const db = new DynamoDBClient({ region: state!.region, endpoint: state!.moto.url, credentials: sandboxCredentials });
+    const { DeleteItemCommand } = await import('@aws-sdk/client-dynamodb');
+    await db.send(new DeleteItemCommand({ TableName: 'kubernetes_deploy', Key: { Application: { S: 'web' }, Env: { S: 'staging' } } }));
+    const res = await runSgn(['sandbox', 'reset'], { env });
+    assert.equal(res.code, 0, res.stderr);
+    const items = (await db.send(new ScanCommand({ TableName: 'kubernetes_deploy' }))).Items ?? [];
+    assert.ok(items.some((i) => i.Application.S === 'web' && i.Env.S === 'staging'));
+  });
+
+  it('given a running sandbox, when stopped, then no sandbox process is left and status says so', async () => {
+    const pids = [state!.moto.pid, state!.emulator.pid, ...(state!.registry ? [state!.registry.pid] : [])];
+    const res = await runSgn(['sandbox', 'stop'], { env });
+    assert.equal(res.code, 0, res.stderr);
+    assert.deepEqual(pids.filter(isAlive), []);
+    assert.throws(() => readFileSync(join(env.SGN_SANDBOX_DIR!, 'state.json')));
+    const status = await runSgn(['sandbox', 'status', '--json'], { env });
+    assert.equal(status.code, 1);
+    assert.equal(JSON.parse(status.stdout).running, false);
+  });
+});
