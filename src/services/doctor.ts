@@ -1,0 +1,135 @@
+import type { Context } from '../context.js';
+import type { AwsFactory } from '../aws/clients.js';
+import { awsErrorName, explainAwsError } from '../errors.js';
+import { fillPattern, type Settings } from '../settings/schema.js';
+
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** How to fix it, when it failed. */
+  fix?: string;
+}
+
+interface Check {
+  name: string;
+  run(): Promise<string>;
+  /** The fix for "not found"; access and credential errors get theirs from explainAwsError. */
+  notFound: (region: string) => { detail: string; fix: string };
+}
+
+const notFoundNames = new Set(['ResourceNotFoundException', 'NotFound', 'NoSuchBucket', 'RepositoryNotFoundException']);
+
+function checks(aws: AwsFactory, s: Settings): Check[] {
+  const logPrefix = s.logGroup.split('{')[0];
+  const deployerGroup = fillPattern(s.deployerLogGroup, { function: s.function });
+  return [
+    {
+      name: 'credentials',
+      run: async () => {
+        const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+        const who = await (await aws.sts()).send(new GetCallerIdentityCommand({}));
+        return `${who.Arn} (account ${who.Account})`;
+      },
+      notFound: () => ({ detail: 'STS is unreachable', fix: 'Check the network and AWS_ENDPOINT_URL.' }),
+    },
+    {
+      name: 'deploy table',
+      run: async () => {
+        const { DescribeTableCommand } = await import('@aws-sdk/client-dynamodb');
+        const out = await (await aws.dynamodb()).send(new DescribeTableCommand({ TableName: s.table }));
+        return `${s.table} (${out.Table?.ItemCount ?? '?'} items)`;
+      },
+      notFound: (region) => ({ detail: `table "${s.table}" not found in ${region}`, fix: 'Check --region, or `sgn config set table <name>`.' }),
+    },
+    {
+      name: 'deployer function',
+      run: async () => {
+        const { GetFunctionCommand } = await import('@aws-sdk/client-lambda');
+        const out = await (await aws.lambda()).send(new GetFunctionCommand({ FunctionName: s.function }));
+        return `${s.function} (timeout ${out.Configuration?.Timeout ?? '?'} s)`;
+      },
+      notFound: (region) => ({ detail: `function "${s.function}" not found in ${region}`, fix: 'Check --region, or `sgn config set function <name>`.' }),
+    },
+    {
+      name: 'config bucket',
+      run: async () => {
+        const { HeadBucketCommand } = await import('@aws-sdk/client-s3');
+        await (await aws.s3()).send(new HeadBucketCommand({ Bucket: s.configBucket }));
+        return s.configBucket;
+      },
+      notFound: () => ({ detail: `bucket "${s.configBucket}" not found`, fix: '`sgn config set configBucket <name>`.' }),
+    },
+    {
+      name: 'build logs',
+      run: async () => {
+        const { DescribeLogGroupsCommand } = await import('@aws-sdk/client-cloudwatch-logs');
+        const out = await (await aws.logs()).send(new DescribeLogGroupsCommand({ logGroupNamePrefix: logPrefix, limit: 50 }));
+        const n = out.logGroups?.length ?? 0;
+        if (n === 0) throw Object.assign(new Error('none'), { name: 'ResourceNotFoundException' });
+        return `${n}${out.nextToken ? '+' : ''} log groups under ${logPrefix}`;
+      },
+      notFound: (region) => ({ detail: `no log groups under ${logPrefix} in ${region}`, fix: 'Check --region, or `sgn config set logGroup "/aws/codebuild/{project}"`.' }),
+    },
+    {
+      name: 'deployer logs',
+      run: async () => {
+        const { DescribeLogGroupsCommand } = await import('@aws-sdk/client-cloudwatch-logs');
+        const out = await (await aws.logs()).send(new DescribeLogGroupsCommand({ logGroupNamePrefix: deployerGroup, limit: 1 }));
+        if (!out.logGroups?.some((g) => g.logGroupName === deployerGroup)) throw Object.assign(new Error('none'), { name: 'ResourceNotFoundException' });
+        return deployerGroup;
+      },
+      notFound: (region) => ({ detail: `log group ${deployerGroup} not found in ${region} (deploy --logs needs it)`, fix: 'It appears after the deployer first runs; check the function name.' }),
+    },
+    {
+      name: 'ECR',
+      run: async () => {
+        const { DescribeRepositoriesCommand } = await import('@aws-sdk/client-ecr');
+        const out = await (await aws.ecr()).send(new DescribeRepositoriesCommand({ maxResults: 100 }));
+        return `${out.repositories?.length ?? 0}${out.nextToken ? '+' : ''} repositories`;
+      },
+      notFound: (region) => ({ detail: `ECR is not reachable in ${region}`, fix: 'Check --region.' }),
+    },
+  ];
+}
+
+/** Runs every check in parallel; a failure is explained, never thrown. */
+export async function runChecks(aws: AwsFactory, settings: Settings): Promise<CheckResult[]> {
+  let region = settings.region ?? '?';
+  try {
+    region = await aws.region();
+  } catch {
+    return [{ name: 'region', ok: false, detail: 'no AWS region is set', fix: 'Pass --region, set AWS_REGION, or `sgn config set region <region>`.' }];
+  }
+  const run = async (c: Check): Promise<CheckResult> => {
+    try {
+      return { name: c.name, ok: true, detail: await c.run() };
+    } catch (e) {
+      if (notFoundNames.has(awsErrorName(e) ?? '') || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
+        return { name: c.name, ok: false, ...c.notFound(region) };
+      }
+      const known = explainAwsError(e, `checking ${c.name}`);
+      return { name: c.name, ok: false, detail: known?.message ?? `${awsErrorName(e) ?? 'error'}: ${(e as Error).message}`, fix: known?.hint };
+    }
+  };
+  const [credentials, ...rest] = checks(aws, settings);
+  const who = await run(credentials);
+  // Without working credentials every other check fails the same way: say it once.
+  const results = who.ok ? await Promise.all(rest.map(run)) : rest.map((c) => ({ name: c.name, ok: false, detail: 'skipped (no working credentials)' }));
+  return [{ name: 'region', ok: true, detail: region }, who, ...results];
+}
+
+/** `sgn doctor`: one line per check with ✓/✗ and a fix; exit 1 if any failed. */
+export async function doctor(ctx: Context, opts: { json: boolean }): Promise<number> {
+  const aws = await ctx.aws();
+  const results = await runChecks(aws, ctx.settings());
+  if (opts.json) {
+    ctx.io.json(results);
+  } else {
+    const o = ctx.io.out;
+    for (const r of results) {
+      ctx.io.print(`${r.ok ? o.green('✓') : o.red('✗')} ${r.name.padEnd(18)} ${r.detail}${r.fix ? o.dim(`  (fix: ${r.fix})`) : ''}`);
+    }
+  }
+  return results.every((r) => r.ok) ? 0 : 1;
+}
