@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExternalCommandError } from '../errors.js';
 import { freePort, waitForHttp } from './ports.js';
@@ -67,9 +67,11 @@ export interface MotoProcess {
 export async function startMoto(opts: { server: string; logFile?: string; detached?: boolean; port?: number }): Promise<MotoProcess> {
   const port = opts.port ?? (await freePort());
   const out = opts.logFile ? openSync(opts.logFile, 'a') : 'ignore';
+  // moto drops a `moto_recording` file in its working directory: run it from the temp dir.
   const child = spawn(opts.server, ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', out, out],
     detached: Boolean(opts.detached),
+    cwd: tmpdir(),
     env: { ...process.env, MOTO_ENABLE_RECORDING: 'false' },
   });
   if (typeof out === 'number') closeSync(out);
