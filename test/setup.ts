@@ -1,10 +1,8 @@
-// Root hooks: the shared emulators a run starts are stopped once at the end, so that no
-// moto, emulator or registry process outlives the test run.
+// Root hooks (this file is loaded before every suite): the shared emulators a run starts are
+// stopped once at the end, so that no moto, emulator or registry process outlives the run.
 import { stopAll } from './helpers/processes.js';
 
-export const mochaHooks = {
-  async afterAll(this: Mocha.Context) {
-    this.timeout(30_000);
-    await stopAll();
-  },
-};
+after(async function () {
+  this.timeout(30_000);
+  await stopAll();
+});

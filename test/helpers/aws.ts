@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureMoto, startMoto, type MotoProcess } from '../../src/sandbox/moto.js';
-import { onStop } from './processes.js';
+import { onStop, track } from './processes.js';
 
 let moto: Promise<MotoProcess> | undefined;
 
@@ -11,6 +11,7 @@ export function motoServer(): Promise<MotoProcess> {
   moto ??= (async () => {
     const server = await ensureMoto(process.env, (m) => process.stderr.write(`      ${m}\n`));
     const m = await startMoto({ server });
+    track(m.child);
     onStop(() => m.stop());
     return m;
   })();

@@ -1,9 +1,9 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, readFileSync, writeFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitForHttp } from '../../src/sandbox/ports.js';
-import { onStop } from './processes.js';
+import { onStop, track } from './processes.js';
 
 /** One request line of a registry's access log. */
 export interface AccessLine {
@@ -26,10 +26,6 @@ export interface RegistryInstance {
 }
 
 const bin = '/usr/bin/docker-registry';
-const children = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
 
 function walk(dir: string, visit: (path: string) => void): void {
   if (!existsSync(dir)) return;
@@ -79,12 +75,9 @@ export async function startRegistry(opts: { auth?: { username: string; password:
   const out = openSync(logFile, 'a');
   const child = spawn(bin, ['serve', config], { stdio: ['ignore', out, out] });
   closeSync(out);
-  children.add(child);
+  track(child);
   let exited = false;
-  child.on('exit', () => {
-    exited = true;
-    children.delete(child);
-  });
+  child.on('exit', () => (exited = true));
   try {
     await waitForHttp(`http://127.0.0.1:${port}/v2/`, 15_000, () => exited);
   } catch (e) {
