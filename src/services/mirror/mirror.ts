@@ -12,7 +12,7 @@ import { copyBlob } from './copy.js';
 import { planCopy, type MirrorPlan, type PlannedBlob } from './plan.js';
 import { mapLimit } from './pool.js';
 import { formatBytes, mirrorProgress, shortDigest } from './progress.js';
-import { ecrTarget, ensureRepository, isEcrRepositoryName, loadLifecyclePolicy } from './target.js';
+import { createRepository, ecrTarget, isEcrRepositoryName, loadLifecyclePolicy, repositoryExists } from './target.js';
 
 export interface MirrorOptions {
   source: ImageReference;
@@ -43,8 +43,6 @@ export interface MirrorResult {
 
 interface Sides {
   srcText: string;
-  /** host/repository, without the tag. */
-  dstRepo: string;
   dstText: string;
   sourceDomain: string;
   dockerConfig: string;
@@ -138,14 +136,14 @@ export async function imageMirror(ctx: Context, opts: MirrorOptions): Promise<nu
   const tag = opts.to?.tag ?? opts.source.tag;
 
   const aws = await ctx.aws();
-  const ecr = await ecrApi(aws);
   if (aws.sandbox && !aws.sandbox.registry && !settings.ecrRegistry) {
     throw new SgnError('The sandbox has no local registry to mirror into.', { hint: 'Install docker-registry (Debian/Ubuntu: `sudo apt-get install docker-registry`), then `sgn sandbox stop && sgn sandbox start`.' });
   }
-  const target = await ecrTarget(ecr, { override: settings.ecrRegistry, sandboxRegistry: aws.sandbox?.registry?.host });
+  const ecrReady = ecrApi(aws);
+  // The ECR login (SDK import, one API call) runs while the source answers its HEAD.
+  const targetReady = ecrReady.then((ecr) => ecrTarget(ecr, { override: settings.ecrRegistry, sandboxRegistry: aws.sandbox?.registry?.host }));
+  targetReady.catch(() => undefined);
   const sourceHost = registryApiHost(opts.source.domain);
-  const sameRegistry = sourceHost === target.address.host;
-
   let progressNote: ((text: string) => void) | undefined;
   const common = {
     userAgent,
@@ -153,39 +151,35 @@ export async function imageMirror(ctx: Context, opts: MirrorOptions): Promise<nu
     debug: (line: string) => ctx.debug(line),
     onRetry: (message: string) => (progressNote ? progressNote(message) : ctx.io.warn(message)),
   };
-  const sides: Sides = {
-    srcText: familiarReference(opts.source),
-    dstRepo: `${target.address.host}/${repository}`,
-    dstText: `${target.address.host}/${repository}${tag ? `:${tag}` : ''}`,
-    sourceDomain: opts.source.domain,
-    dockerConfig: dockerConfigPath(ctx.env),
-  };
+  const sides: Sides = { srcText: familiarReference(opts.source), dstText: repository, sourceDomain: opts.source.domain, dockerConfig: dockerConfigPath(ctx.env) };
   const src = new Registry({
     ...common,
     role: 'source',
     host: sourceHost,
     insecure: isLoopbackHost(sourceHost),
     actions: 'pull',
-    // The ECR token also opens the source when both are the same registry (ECR to ECR).
     credentials: () => {
-      const found = sameRegistry ? Promise.resolve(target.credentials) : dockerCredentials(opts.source.domain, ctx.env);
+      // The ECR token also opens the source when both are the same registry (ECR to ECR).
+      const found = targetReady.then((t) => (t.address.host === sourceHost ? t.credentials : dockerCredentials(opts.source.domain, ctx.env)));
       sides.sourceCredentials = found.then(Boolean, () => false);
       return found;
     },
   });
-  const dst = new Registry({ ...common, role: 'target', host: target.address.host, insecure: target.address.insecure, actions: 'pull,push', credentials: async () => target.credentials });
 
   try {
-    if (!opts.json) ctx.io.info(`${opts.dryRun ? 'Checking' : 'Mirroring'} ${sides.srcText} -> ${sides.dstText}`);
     // 1. Digests by HEAD: an up-to-date target costs no pull.
     const srcRef = opts.source.digest ?? opts.source.tag!;
-    let srcDigest = opts.source.digest;
-    if (!srcDigest) {
-      const head = await src.headManifest(opts.source.path, srcRef);
-      if (!head) throw new RegistryError(404, 'MANIFEST_UNKNOWN', '', src.host, 'source');
-      // A registry that sends no Docker-Content-Digest: the plan reads the tag and hashes it.
-      srcDigest = head.digest;
-    }
+    const srcHead = opts.source.digest ? undefined : src.headManifest(opts.source.path, srcRef);
+    srcHead?.catch(() => undefined);
+    const target = await targetReady;
+    const [ecr, head] = await Promise.all([ecrReady, srcHead]);
+    if (!opts.source.digest && !head) throw new RegistryError(404, 'MANIFEST_UNKNOWN', '', src.host, 'source');
+    // A registry that sends no Docker-Content-Digest: the plan reads the tag and hashes it.
+    const srcDigest = opts.source.digest ?? head?.digest;
+    const sameRegistry = sourceHost === target.address.host;
+    sides.dstText = `${target.address.host}/${repository}${tag ? `:${tag}` : ''}`;
+    if (!opts.json) ctx.io.info(`${opts.dryRun ? 'Checking' : 'Mirroring'} ${sides.srcText} -> ${sides.dstText}`);
+    const dst = new Registry({ ...common, role: 'target', host: target.address.host, insecure: target.address.insecure, actions: 'pull,push', credentials: async () => target.credentials });
     const dstHead = await dst.headManifest(repository, tag ?? srcDigest ?? srcRef);
     const upToDate = (digest: string, plan: { mediaType: string; platforms: string[] }) => {
       const r = result(opts, sides, { digest, ...plan }, { upToDate: true }, started);
@@ -198,16 +192,24 @@ export async function imageMirror(ctx: Context, opts: MirrorOptions): Promise<nu
     };
     if (!opts.platform && srcDigest && dstHead?.digest === srcDigest) return upToDate(srcDigest, { mediaType: dstHead.mediaType ?? '', platforms: [] });
 
-    // 2. What the copy needs, read from the source by digest.
+    // 2. What the copy needs, read from the source by digest, while ECR says whether the repository exists.
+    const exists = repositoryExists(ecr, repository);
+    exists.catch(() => undefined);
     const plan = await planCopy(src, opts.source.path, srcDigest ?? srcRef, sides.srcText, opts.platform);
     if (dstHead?.digest === plan.root.digest) return upToDate(plan.root.digest, { mediaType: plan.root.mediaType, platforms: plan.platforms });
 
-    // 3. The repository, then what the target already has.
-    const repoState = await ensureRepository(ecr, repository, { lifecyclePolicy, dryRun: opts.dryRun });
-    if (repoState === 'created' && !opts.json) ctx.io.info(`  created repository ${repository} (scan on push${lifecyclePolicy ? ', lifecycle policy' : ''})`);
-    const exists = repoState !== 'missing';
-    const blobThere = exists ? await mapLimit(plan.blobs, 8, (b) => dst.hasBlob(repository, b.digest)) : plan.blobs.map(() => false);
-    const childThere = exists ? await mapLimit(plan.children, 8, async (c) => (await dst.headManifest(repository, c.digest)) !== undefined) : plan.children.map(() => false);
+    // 3. The repository (created only now that the copy is known to be possible), then what the
+    // target already has: nothing, when the repository is new.
+    let repoState: 'exists' | 'created' | 'missing' = (await exists) ? 'exists' : 'missing';
+    if (repoState === 'missing' && !opts.dryRun) {
+      repoState = await createRepository(ecr, repository, lifecyclePolicy);
+      if (repoState === 'created' && !opts.json) ctx.io.info(`  created repository ${repository} (scan on push${lifecyclePolicy ? ', lifecycle policy' : ''})`);
+    }
+    const check = repoState === 'exists';
+    const [blobThere, childThere] = await Promise.all([
+      check ? mapLimit(plan.blobs, 8, (b) => dst.hasBlob(repository, b.digest)) : plan.blobs.map(() => false),
+      check ? mapLimit(plan.children, 8, async (c) => (await dst.headManifest(repository, c.digest)) !== undefined) : plan.children.map(() => false),
+    ]);
     const missing = plan.blobs.filter((_, i) => !blobThere[i]);
     const missingChildren = plan.children.filter((_, i) => !childThere[i]);
     const counts = { total: plan.blobs.length, present: plan.blobs.length - missing.length };
@@ -243,7 +245,7 @@ export async function imageMirror(ctx: Context, opts: MirrorOptions): Promise<nu
     }
 
     // 5. Child manifests by digest, then the tag: only now can it point at something complete.
-    for (const child of missingChildren) await dst.putManifest(repository, child.digest, child.bytes, child.mediaType);
+    await mapLimit(missingChildren, 8, (child) => dst.putManifest(repository, child.digest, child.bytes, child.mediaType));
     const stored = await dst.putManifest(repository, tag ?? plan.root.digest, plan.root.bytes, plan.root.mediaType);
     if (stored && stored !== plan.root.digest) {
       throw new SgnError(`${target.address.host} stored the manifest under ${stored}, not ${plan.root.digest}.`, { hint: 'The registry rewrote the manifest; its digest is not preserved. Report this to the registry operator.' });

@@ -81,28 +81,31 @@ export function loadLifecyclePolicy(value: string, baseFile: string | undefined,
   return text;
 }
 
-/**
- * Makes sure the ECR repository exists: created when missing, with scan on push and the
- * lifecycle policy when one is set. Existing repositories are left as they are.
- */
-export async function ensureRepository(ecr: EcrApi, name: string, opts: { lifecyclePolicy?: string; dryRun: boolean }): Promise<'exists' | 'created' | 'missing'> {
+/** True when the ECR repository exists. */
+export async function repositoryExists(ecr: EcrApi, name: string): Promise<boolean> {
   try {
     await ecr.describeRepositories({ repositoryNames: [name] });
-    return 'exists';
+    return true;
   } catch (e) {
-    if (awsErrorName(e) !== 'RepositoryNotFoundException') throw explainAwsError(e, `looking up ECR repository ${name}`) ?? e;
+    if (awsErrorName(e) === 'RepositoryNotFoundException') return false;
+    throw explainAwsError(e, `looking up ECR repository ${name}`) ?? e;
   }
-  if (opts.dryRun) return 'missing';
+}
+
+/**
+ * Creates an ECR repository with scan on push, and the lifecycle policy when one is set.
+ * 'exists' when someone created it meanwhile (theirs stands, as it is).
+ */
+export async function createRepository(ecr: EcrApi, name: string, lifecyclePolicy: string | undefined): Promise<'exists' | 'created'> {
   try {
     await ecr.createRepository({ repositoryName: name, imageScanningConfiguration: { scanOnPush: true }, imageTagMutability: 'MUTABLE' });
   } catch (e) {
-    // Someone else created it meanwhile: theirs stands.
     if (awsErrorName(e) === 'RepositoryAlreadyExistsException') return 'exists';
     throw explainAwsError(e, `creating ECR repository ${name}`) ?? e;
   }
-  if (opts.lifecyclePolicy) {
+  if (lifecyclePolicy) {
     try {
-      await ecr.putLifecyclePolicy({ repositoryName: name, lifecyclePolicyText: opts.lifecyclePolicy });
+      await ecr.putLifecyclePolicy({ repositoryName: name, lifecyclePolicyText: lifecyclePolicy });
     } catch (e) {
       const known = explainAwsError(e, `setting the lifecycle policy of ${name}`);
       if (known instanceof AuthError) throw known;
