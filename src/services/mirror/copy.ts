@@ -1,5 +1,5 @@
 import { finished } from 'node:stream/promises';
-import { pipeline } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { RegistryError, type Registry } from '../../registry/client.js';
 import { BlobVerifier } from '../../registry/verify.js';
 import type { PlannedBlob } from './plan.js';
@@ -27,12 +27,30 @@ export function isTransient(e: unknown): boolean {
 }
 
 async function copyOnce(c: BlobCopy, blob: PlannedBlob): Promise<'copied' | 'mounted'> {
-  const started = await c.dst.startUpload(c.dstRepo, c.mount ? { digest: blob.digest, from: c.srcRepo } : undefined);
-  if (started === 'mounted') return 'mounted';
-  let location = started;
+  let started: 'mounted' | URL;
+  let source: Readable | undefined;
+  if (c.mount) {
+    started = await c.dst.startUpload(c.dstRepo, { digest: blob.digest, from: c.srcRepo });
+    if (started === 'mounted') return 'mounted';
+  } else {
+    // Opening the upload and the download at once saves a round trip per blob.
+    const download = c.src.getBlob(c.srcRepo, blob.digest);
+    download.catch(() => undefined);
+    try {
+      started = await c.dst.startUpload(c.dstRepo);
+    } catch (e) {
+      (await download.catch(() => undefined))?.destroy();
+      throw e;
+    }
+    source = await download.catch(async (e) => {
+      await c.dst.cancelUpload(c.dstRepo, started as URL);
+      throw e;
+    });
+  }
+  let location = started as URL;
   try {
     c.progress.start(blob);
-    const source = await c.src.getBlob(c.srcRepo, blob.digest);
+    source ??= await c.src.getBlob(c.srcRepo, blob.digest);
     const verifier = new BlobVerifier(blob, (n) => c.progress.bytes(blob.digest, n));
     pipeline(source, verifier, () => undefined);
     location = await c.dst.patchUpload(c.dstRepo, location, verifier, blob.size);
@@ -42,6 +60,7 @@ async function copyOnce(c: BlobCopy, blob: PlannedBlob): Promise<'copied' | 'mou
     await c.dst.commitUpload(c.dstRepo, location, blob.digest);
     return 'copied';
   } catch (e) {
+    source?.destroy();
     await c.dst.cancelUpload(c.dstRepo, location);
     throw e;
   }

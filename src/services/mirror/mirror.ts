@@ -26,6 +26,9 @@ export interface MirrorOptions {
   json: boolean;
 }
 
+/** Blobs below this size are copied in a lane of their own (see the copy step). */
+const smallBlob = 1 << 20;
+
 /** The result of a mirror, as `--json` prints it. */
 export interface MirrorResult {
   source: string;
@@ -234,11 +237,16 @@ export async function imageMirror(ctx: Context, opts: MirrorOptions): Promise<nu
     progressNote = (m) => progress.note(m);
     const outcomes: Record<'copied' | 'mounted', PlannedBlob[]> = { copied: [], mounted: [] };
     try {
-      await mapLimit(missing, opts.jobs, async (blob) => {
+      const copy = async (blob: PlannedBlob) => {
         const outcome = await copyBlob({ src, srcRepo: opts.source.path, dst, dstRepo: repository, mount: sameRegistry, progress }, blob);
         outcomes[outcome].push(blob);
         if (!opts.json) progress.finish(blob, outcome);
-      });
+      };
+      // Configs and small layers take a few round trips each and no bandwidth: they go in a lane
+      // of their own beside the large ones, instead of queueing behind them.
+      const small = missing.filter((b) => b.size < smallBlob);
+      const lanes = await Promise.allSettled([mapLimit(missing.filter((b) => b.size >= smallBlob), opts.jobs, copy), mapLimit(small, 8, copy)]);
+      for (const lane of lanes) if (lane.status === 'rejected') throw lane.reason;
     } finally {
       progress.stop();
       progressNote = undefined;
