@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { basicAuthorization, parseChallenge, repositoryScope, type Challenge, type Credentials } from './auth.js';
@@ -110,6 +111,8 @@ export class Registry {
 
   constructor(private readonly opts: RegistryOptions) {
     this.host = opts.host;
+    // Every request in flight listens to the signal (a dozen at once is normal): not a leak.
+    if (opts.signal) setMaxListeners(256, opts.signal);
     this.base = `${opts.insecure ? 'http' : 'https'}://${opts.host}`;
   }
 

@@ -269,7 +269,7 @@ export async function imageMirror(ctx: Context, opts: MirrorOptions): Promise<nu
     } else {
       const platforms = plan.platforms.length ? ` (${plan.platforms.join(', ')})` : '';
       const mounted = outcomes.mounted.length ? `, ${outcomes.mounted.length} mounted` : '';
-      ctx.io.success(`Mirrored ${sides.dstText}${platforms} in ${formatDuration(performance.now() - started)}: ${outcomes.copied.length} blobs copied (${formatBytes(bytesCopied)})${mounted}, ${counts.present} already there.`);
+      ctx.io.success(`Mirrored ${sides.dstText}${platforms} in ${formatDuration(performance.now() - started)}: ${outcomes.copied.length} blobs copied (${formatBytes(bytesCopied)})${mounted}${counts.present ? `, ${counts.present} already there` : ''}.`);
       ctx.io.print(`${sides.dstText}@${plan.root.digest}`);
     }
     return 0;

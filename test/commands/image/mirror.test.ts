@@ -298,6 +298,7 @@ describe('sgn image mirror', () => {
       assert.match(screen, /layer {2}sha256:[0-9a-f]{12} +[\d.]+ [kM]?B \/ 4\d\.\d MB +█*░+/);
       assert.match(screen, /\d\/7 blobs, [\d.]+ MB \/ 4\d\.\d MB/);
       assert.match(screen, /✓ copied {2}layer {2}sha256:[0-9a-f]{12} {2}4\d\.\d MB/);
+      assert.doesNotMatch(screen, /Warning/);
       await slow.stop();
     });
   });
