@@ -233,14 +233,14 @@ export async function imageMirror(ctx: Context, opts: MirrorOptions): Promise<nu
     // 4. Blobs, streamed, several at a time.
     if (!opts.json && counts.present) ctx.io.info(`  ${counts.present} of ${counts.total} blobs already in the target`);
     const totalBytes = missing.reduce((n, b) => n + b.size, 0);
-    const progress = mirrorProgress(ctx.io, { blobs: missing.length, bytes: totalBytes });
+    const progress = mirrorProgress(ctx.io, { blobs: missing.length, bytes: totalBytes }, { lines: !opts.json });
     progressNote = (m) => progress.note(m);
     const outcomes: Record<'copied' | 'mounted', PlannedBlob[]> = { copied: [], mounted: [] };
     try {
       const copy = async (blob: PlannedBlob) => {
         const outcome = await copyBlob({ src, srcRepo: opts.source.path, dst, dstRepo: repository, mount: sameRegistry, progress }, blob);
         outcomes[outcome].push(blob);
-        if (!opts.json) progress.finish(blob, outcome);
+        progress.finish(blob, outcome);
       };
       // Configs and small layers take a few round trips each and no bandwidth: they go in a lane
       // of their own beside the large ones, instead of queueing behind them.
@@ -253,7 +253,10 @@ export async function imageMirror(ctx: Context, opts: MirrorOptions): Promise<nu
     }
 
     // 5. Child manifests by digest, then the tag: only now can it point at something complete.
-    await mapLimit(missingChildren, 8, (child) => dst.putManifest(repository, child.digest, child.bytes, child.mediaType));
+    // Image manifests at once; nested indexes after them, in the plan's order (deepest first).
+    const put = (child: MirrorPlan['children'][number]) => dst.putManifest(repository, child.digest, child.bytes, child.mediaType);
+    await mapLimit(missingChildren.filter((c) => c.kind === 'image'), 8, put);
+    for (const index of missingChildren.filter((c) => c.kind === 'index')) await put(index);
     const stored = await dst.putManifest(repository, tag ?? plan.root.digest, plan.root.bytes, plan.root.mediaType);
     if (stored && stored !== plan.root.digest) {
       throw new SgnError(`${target.address.host} stored the manifest under ${stored}, not ${plan.root.digest}.`, { hint: 'The registry rewrote the manifest; its digest is not preserved. Report this to the registry operator.' });

@@ -39,15 +39,16 @@ function bar(fraction: number, width: number): string {
 /**
  * Progress of the blob copies. On a terminal: one live line per blob in flight (bytes, a bar)
  * under the lines that stay, redrawn ten times a second. Elsewhere: one line per finished blob.
+ * Without `lines` (--json), no line per blob: only the live display on a terminal, and retries.
  */
-export function mirrorProgress(io: IO, totals: { blobs: number; bytes: number }): MirrorProgress {
+export function mirrorProgress(io: IO, totals: { blobs: number; bytes: number }, opts: { lines: boolean } = { lines: true }): MirrorProgress {
   const err = io.err;
   const line = (blob: PlannedBlob, outcome: string) => `  ${outcome === 'mounted' ? 'mounted' : 'copied '} ${blob.kind.padEnd(6)} ${shortDigest(blob.digest)}  ${formatBytes(blob.size)}`;
   if (!io.stderrIsTTY) {
     return {
       start: () => undefined,
       bytes: () => undefined,
-      finish: (blob, outcome) => io.info(line(blob, outcome)),
+      finish: (blob, outcome) => opts.lines && io.info(line(blob, outcome)),
       note: (text) => io.info(`  ${text}`),
       stop: () => undefined,
     };
@@ -89,7 +90,7 @@ export function mirrorProgress(io: IO, totals: { blobs: number; bytes: number })
       active.delete(blob.digest);
       doneBlobs++;
       doneBytes += outcome === 'copied' ? blob.size : 0;
-      pending.push(`${err.green('✓')}${line(blob, outcome).slice(1)}`);
+      if (opts.lines) pending.push(`${err.green('✓')}${line(blob, outcome).slice(1)}`);
       dirty = true;
     },
     note: (text) => {
