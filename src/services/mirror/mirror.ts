@@ -82,6 +82,9 @@ async function explain(e: unknown, s: Sides, signal: AbortSignal): Promise<unkno
     }
     return new AuthError(`Pushing to ${s.dstText} was denied (${e.status}${e.code ? ` ${e.code}` : ''}): ${e.host} refused the ECR credentials.`, 'Check that your AWS identity may push to this repository (ecr:InitiateLayerUpload, ecr:PutImage, ...) and that ecrRegistry names the right registry.', e);
   }
+  if (e.status === 404 && source && e.code === 'BLOB_UNKNOWN') {
+    return new SgnError(`${e.host} lacks a blob that ${s.srcText} references; nothing was tagged.`, { hint: 'The source image is incomplete on its registry; try another tag or tell its maintainers.', cause: e });
+  }
   if (e.status === 404 && source) {
     const what = e.code === 'NAME_UNKNOWN' ? 'the repository does not exist' : 'no such tag or digest';
     return new SgnError(`${s.srcText} was not found on ${e.host}: ${what}.`, { hint: 'Check the image name and tag (`skopeo list-tags docker://<repository>` lists the tags).', cause: e });
