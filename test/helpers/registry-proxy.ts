@@ -12,7 +12,7 @@ export interface ProxyOptions {
   /** Response bodies at most this many bytes per second. */
   bytesPerSecond?: number;
   /** Answer the first `times` matching requests with `status` instead of forwarding them. */
-  faults?: { method?: string; path: RegExp; status: number; retryAfter?: string; times: number }[];
+  faults?: { method?: string; path: RegExp; status: number; code?: string; retryAfter?: string; times: number }[];
   /** Flip one byte in the body of GETs whose path matches (a registry lying about a digest). */
   corrupt?: RegExp;
   /** Require bearer tokens from an anonymous token endpoint on the proxy, as Docker Hub does. */
@@ -88,7 +88,7 @@ export async function startRegistryProxy(upstream: string, opts: ProxyOptions = 
     if (fault) {
       fault.times--;
       req.resume();
-      return answer(fault.status, { 'Content-Type': 'application/json', ...(fault.retryAfter ? { 'Retry-After': fault.retryAfter } : {}) }, JSON.stringify({ errors: [{ code: 'TOOMANYREQUESTS', message: 'injected by the test proxy' }] }));
+      return answer(fault.status, { 'Content-Type': 'application/json', ...(fault.retryAfter ? { 'Retry-After': fault.retryAfter } : {}) }, JSON.stringify({ errors: [{ code: fault.code ?? 'TOOMANYREQUESTS', message: 'injected by the test proxy' }] }));
     }
     const headers = { ...req.headers, host: upstream };
     if (opts.bearer) delete headers.authorization;

@@ -270,6 +270,15 @@ describe('sgn image mirror', () => {
       await liar.stop();
     });
 
+    it('given a source that lost one of the image\'s blobs, then it says so and tags nothing', async () => {
+      const broken = await startRegistryProxy(source.host, { faults: [{ method: 'GET', path: /\/blobs\/sha256:/, status: 404, code: 'BLOB_UNKNOWN', times: 1 }] });
+      const res = await runSgn(['image', 'mirror', `${broken.host}/demo/app:1.0`, '--to', 'lost/app:1.0'], { env: env() });
+      assert.equal(res.code, 1);
+      assert.match(res.stderr, /^Error: 127\.0\.0\.1:\d+ lacks a blob that 127\.0\.0\.1:\d+\/demo\/app:1\.0 references; nothing was tagged\.$/m);
+      assert.equal(await head(target, '/v2/lost/app/manifests/1.0'), 404);
+      await broken.stop();
+    });
+
     it('given a copy killed midway through the big layer, then no tag exists, and a rerun completes it', async () => {
       const opts = { bytesPerSecond: 8 << 20 };
       const slow = await startRegistryProxy(source.host, opts);
