@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { basicAuthorization, parseChallenge, repositoryScope, type Challenge, type Credentials } from './auth.js';
-import { discard, header, httpRequest, readBody, type HttpResponse } from './http.js';
+import { BodyStreamError, discard, header, httpRequest, readBody, type HttpResponse } from './http.js';
 import { manifestAccept, sha256Digest } from './manifest.js';
 import { isSha256Digest } from './reference.js';
 
@@ -170,6 +170,8 @@ export class Registry {
       try {
         res = await httpRequest({ method: r.method, url: r.url, headers: { 'User-Agent': this.opts.userAgent, ...r.headers }, body: r.body, signal: this.opts.signal });
       } catch (e) {
+        // The body's own failure (its source broke off, a digest check) is the caller's to judge.
+        if (e instanceof BodyStreamError) throw e.cause;
         const code = (e as NodeJS.ErrnoException).code;
         if (this.opts.signal?.aborted) throw this.opts.signal.reason ?? e;
         if (!code || !networkCodes.has(code)) throw e;

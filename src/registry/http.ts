@@ -39,10 +39,18 @@ export class HttpTimeoutError extends Error {
   }
 }
 
+/** The streamed request body failed (not the connection): `cause` is the body's own error. */
+export class BodyStreamError extends Error {
+  constructor(override readonly cause: Error) {
+    super(cause.message);
+    this.name = 'BodyStreamError';
+  }
+}
+
 /**
  * Sends one request and resolves when the response headers arrive. When a streamed body fails
- * (a digest check, the source closing early), the request is aborted and that error is the one
- * returned, not the socket error it causes.
+ * (a digest check, the source closing early), the request is aborted and that error is returned
+ * as a BodyStreamError, not the socket error it causes.
  */
 export function httpRequest(r: HttpRequest): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
@@ -58,7 +66,7 @@ export function httpRequest(r: HttpRequest): Promise<HttpResponse> {
       resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
     });
     req.setTimeout(idle, () => req.destroy(new HttpTimeoutError(r.url, idle)));
-    req.on('error', (e) => reject(bodyError ?? e));
+    req.on('error', (e) => reject(bodyError ? new BodyStreamError(bodyError) : e));
     if (r.body instanceof Readable) {
       r.body.once('error', (e) => (bodyError ??= e));
       pipeline(r.body, req, () => undefined);

@@ -15,6 +15,8 @@ export interface ProxyOptions {
   faults?: { method?: string; path: RegExp; status: number; code?: string; retryAfter?: string; times: number }[];
   /** Flip one byte in the body of GETs whose path matches (a registry lying about a digest). */
   corrupt?: RegExp;
+  /** Cut the connection after `bytes` of the body of the first `times` GETs whose path matches. */
+  cut?: { path: RegExp; bytes: number; times: number };
   /** Require bearer tokens from an anonymous token endpoint on the proxy, as Docker Hub does. */
   bearer?: boolean;
 }
@@ -100,6 +102,15 @@ export async function startRegistryProxy(upstream: string, opts: ProxyOptions = 
       let body: NodeJS.ReadableStream = upRes;
       if (opts.corrupt && method === 'GET' && opts.corrupt.test(path)) body = body.pipe(corruptFirstByte());
       if (opts.bytesPerSecond) body = body.pipe(throttle(opts.bytesPerSecond));
+      const cut = opts.cut;
+      if (cut && cut.times > 0 && method === 'GET' && cut.path.test(path)) {
+        cut.times--;
+        let sent = 0;
+        body.on('data', (chunk: Buffer) => {
+          sent += chunk.length;
+          if (sent >= cut.bytes) res.destroy();
+        });
+      }
       body.pipe(res);
     });
     up.on('error', () => res.destroy());

@@ -62,6 +62,11 @@ async function copyOnce(c: BlobCopy, blob: PlannedBlob): Promise<'copied' | 'mou
   } catch (e) {
     source?.destroy();
     await c.dst.cancelUpload(c.dstRepo, location);
+    // A raw socket error here is the download's: the target's own come as RegistryErrors.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (!(e instanceof RegistryError) && (droppedCodes.has(code ?? '') || (e as Error).message === 'aborted')) {
+      throw new RegistryError(0, code ?? 'ECONNRESET', 'the download broke off', c.src.host, 'source');
+    }
     throw e;
   }
 }

@@ -66,7 +66,10 @@ async function explain(e: unknown, s: Sides, signal: AbortSignal): Promise<unkno
   const source = e.role === 'source';
   const where = source ? s.srcText : s.dstText;
   if (e.status === 0) {
-    return new SgnError(`Could not reach ${e.host} (${e.code ?? 'network error'}) while mirroring ${where}.`, { hint: 'Check the registry name, your network and proxy; for the target, the ecrRegistry setting.', cause: e });
+    return new SgnError(`The connection to ${e.host} failed (${e.code ?? 'network error'}${e.detail ? `: ${e.detail}` : ''}) while mirroring ${where}.`, {
+      hint: 'Check the registry name, your network and proxy (for the target, the ecrRegistry setting); a rerun resumes where this stopped.',
+      cause: e,
+    });
   }
   if (e.status === 401 || e.status === 403) {
     if (source) {

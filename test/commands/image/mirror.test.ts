@@ -279,6 +279,23 @@ describe('sgn image mirror', () => {
       await broken.stop();
     });
 
+    it('given a download that breaks off midway, then the blob is fetched again and the copy completes; when it keeps breaking, the error names the source', async () => {
+      const bigDigest = image.blobs.find((b) => b.path === bigLayer)!.digest;
+      const cut = { path: new RegExp(bigDigest), bytes: 8 << 20, times: 1 };
+      const shaky = await startRegistryProxy(source.host, { cut });
+      const res = await runSgn(['image', 'mirror', `${shaky.host}/demo/app:1.0`, '--to', 'shaky/app:1.0'], { env: env() });
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stderr, new RegExp(`retrying ${bigDigest.slice(0, 19)} after`));
+      await assertSameImage(`${source.host}/demo/app:1.0`, `${target.host}/shaky/app:1.0`);
+
+      cut.times = 10;
+      const broken = await runSgn(['image', 'mirror', `${shaky.host}/demo/app:1.0`, '--to', 'broken/app:1.0'], { env: env() });
+      assert.equal(broken.code, 1);
+      assert.match(broken.stderr, new RegExp(`^Error: The connection to ${shaky.host.replace(/\./g, '\\.')} failed \\(\\w+: the download broke off\\) while mirroring`, 'm'));
+      assert.equal(await head(target, '/v2/broken/app/manifests/1.0'), 404);
+      await shaky.stop();
+    });
+
     it('given a copy killed midway through the big layer, then no tag exists, and a rerun completes it', async () => {
       const opts = { bytesPerSecond: 8 << 20 };
       const slow = await startRegistryProxy(source.host, opts);
