@@ -7,7 +7,8 @@ import { createGzip, gzipSync } from 'node:zlib';
 import { userAgent } from '../aws/clients.js';
 import type { Credentials } from '../registry/auth.js';
 import { Registry } from '../registry/client.js';
-import { MediaType, sha256Digest, type Platform } from '../registry/manifest.js';
+import { MediaType, sha256Digest } from '../registry/manifest.js';
+import type { Platform } from '../registry/platform.js';
 import { isLoopbackHost } from '../registry/reference.js';
 
 /**

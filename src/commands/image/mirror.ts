@@ -1,6 +1,6 @@
 import type { CommandDef, Flags } from '../../cli/define.js';
 import { UsageError } from '../../errors.js';
-import { parsePlatform } from '../../registry/manifest.js';
+import { parsePlatform } from '../../registry/platform.js';
 import { isRepositoryPath, isTag, parseImageReference } from '../../registry/reference.js';
 import type { MirrorOptions } from '../../services/mirror/mirror.js';
 

@@ -4,7 +4,7 @@ import { ecrApi } from '../../aws/ecr.js';
 import { AuthError, InterruptedError, SgnError, UsageError } from '../../errors.js';
 import { DigestMismatchError, Registry, RegistryError } from '../../registry/client.js';
 import { dockerConfigPath, dockerCredentials } from '../../registry/docker-config.js';
-import { formatPlatform, type Platform } from '../../registry/manifest.js';
+import { formatPlatform, type Platform } from '../../registry/platform.js';
 import { familiarPath, familiarReference, isLoopbackHost, registryApiHost, type ImageReference } from '../../registry/reference.js';
 import { BlobSizeError } from '../../registry/verify.js';
 import { formatDuration } from '../../time.js';

@@ -1,6 +1,7 @@
 import { SgnError } from '../../errors.js';
 import type { FetchedManifest, Registry } from '../../registry/client.js';
-import { formatPlatform, isForeignLayer, parseManifest, platformMatches, type Descriptor, type Platform } from '../../registry/manifest.js';
+import { isForeignLayer, parseManifest, type Descriptor } from '../../registry/manifest.js';
+import { formatPlatform, platformMatches, type Platform } from '../../registry/platform.js';
 import { mapLimit } from './pool.js';
 
 export interface PlannedManifest {
