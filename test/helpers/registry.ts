@@ -1,5 +1,5 @@
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, openSync, closeSync, readFileSync, writeFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { mkdtempSync, openSync, closeSync, readFileSync, writeFileSync, readdirSync, statSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitForHttp } from '../../src/sandbox/ports.js';
@@ -38,8 +38,8 @@ function walk(dir: string, visit: (path: string) => void): void {
 
 /**
  * Starts docker-registry from a temp config: http on a free loopback port, filesystem storage,
- * and with `auth` an htpasswd (bcrypt, made by `htpasswd -B`) basic-auth realm. Stopped by the
- * root hook, or by the caller.
+ * and with `auth` an htpasswd (bcrypt, made by `htpasswd -B`) basic-auth realm. Stopped (and its
+ * storage removed) by the root hook, or by the caller.
  */
 export async function startRegistry(opts: { auth?: { username: string; password: string } } = {}): Promise<RegistryInstance> {
   if (!existsSync(bin)) throw new Error(`${bin} is missing: install Debian's docker-registry package (apt-get install docker-registry)`);
@@ -83,12 +83,13 @@ export async function startRegistry(opts: { auth?: { username: string; password:
   } catch (e) {
     throw new Error(`docker-registry did not start: ${(e as Error).message}\n${readFileSync(logFile, 'utf8').slice(-2000)}`);
   }
+  let stopped: Promise<void> | undefined;
   const stop = () =>
-    new Promise<void>((resolve) => {
+    (stopped ??= new Promise<void>((resolve) => {
       if (exited) return resolve();
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
-    });
+    }).then(() => rmSync(dir, { recursive: true, force: true })));
   onStop(stop);
   return {
     host: `127.0.0.1:${port}`,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -106,6 +106,8 @@ describe('sgn image mirror', () => {
       await exec('skopeo', ['copy', '--all', '--dest-tls-verify=false', `oci:${join(work, 'oci')}:1.0`, `docker://${source.host}/demo/app:1.0`]);
       await exec('skopeo', ['copy', '--all', '--format', 'v2s2', '--dest-tls-verify=false', `oci:${join(work, 'oci')}:1.0`, `docker://${source.host}/demo/app:docker`]);
     });
+
+    after(() => rmSync(work, { recursive: true, force: true }));
 
     it('given a two-platform OCI image, when mirrored, then the index and each platform manifest keep their digests and the ECR repository is created with scan on push and the lifecycle policy', async () => {
       const res = await runSgn(['image', 'mirror', `${source.host}/demo/app:1.0`], { env: env({ SGN_MIRROR_LIFECYCLE_POLICY: policy }) });
