@@ -1,0 +1,4 @@
+import type { GroupDef } from '../../cli/define.js';
+import { imageMirror } from './mirror.js';
+
+export const imageGroup: GroupDef = { name: 'image', summary: 'copy container images into ECR', commands: [imageMirror] };
