@@ -93,9 +93,13 @@ async function seed(ctx: Context, state: SandboxState): Promise<void> {
   const clients = await sandboxClients(state.moto.url);
   await createResources(clients, ctx.settings());
   await seedDemo(clients, ctx.settings(), ctx.now());
+  if (state.registry) {
+    const { seedDemoImages } = await import('../sandbox/fixtures-images.js');
+    await seedDemoImages({ host: state.registry.host });
+  }
 }
 
-function nextSteps(ctx: Context): void {
+function nextSteps(ctx: Context, state: SandboxState): void {
   const c = ctx.io.err.cyan;
   ctx.io.info(
     [
@@ -105,7 +109,9 @@ function nextSteps(ctx: Context): void {
       `  ${c('sgn --sandbox deploy web production')}         promote staging to production, verified`,
       `  ${c('sgn --sandbox logs tail web -f')}              follow a build that is still writing`,
       `  ${c('sgn --sandbox cfg edit web staging')}          edit a config file safely`,
-      `  ${c('sgn --sandbox image mirror nginx:1.27 --dry-run')}`,
+      state.registry
+        ? `  ${c(`sgn --sandbox image mirror ${state.registry.host}/demo/hello:1.0`)}  copy a multi-arch image into "ECR"`
+        : '  (install docker-registry for a local registry to try image mirror on)',
       'Or export SGN_SANDBOX=1 to drop --sandbox. Stop it with `sgn sandbox stop`.',
     ].join('\n'),
   );
@@ -117,7 +123,7 @@ export async function sandboxStart(ctx: Context, opts: { json: boolean }): Promi
   if (running) {
     ctx.io.success(`The sandbox is already running (moto ${running.moto.url}, deployer ${running.emulator.url}).`);
     if (opts.json) ctx.io.json(running);
-    else nextSteps(ctx);
+    else nextSteps(ctx, running);
     return 0;
   }
   // A half-dead sandbox (one process crashed): clean up what is left before starting anew.
@@ -152,7 +158,7 @@ export async function sandboxStart(ctx: Context, opts: { json: boolean }): Promi
   }
   spinner.succeed(`Sandbox running: moto ${state.moto.url}, deployer ${state.emulator.url}${state.registry ? `, registry ${state.registry.host}` : ' (no local registry: install docker-registry for image mirror)'}.`);
   if (opts.json) ctx.io.json(state);
-  else nextSteps(ctx);
+  else nextSteps(ctx, state);
   return 0;
 }
 
