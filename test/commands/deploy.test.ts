@@ -6,6 +6,7 @@ import { cliEnv, resetMoto } from '../helpers/aws.js';
 import { runSgn, sgnBin } from '../helpers/cli.js';
 import { plain, runSgnInPty } from '../helpers/pty.js';
 import { deployClients, deployerEmulator, deployNames } from '../helpers/deployer.js';
+import { faultyLambda } from '../helpers/lambda-faults.js';
 import { parseDeploy } from '../../src/commands/deploy.js';
 import { UsageError } from '../../src/errors.js';
 import { createDeployTable } from '../../src/sandbox/fixtures.js';
@@ -39,6 +40,7 @@ describe('sgn deploy', () => {
     let env: NodeJS.ProcessEnv;
     let clients: DeployClients;
     let control: Awaited<ReturnType<typeof deployerEmulator>>['control'];
+    let emulatorUrl: string;
     const now = Date.now();
     const oldTag = gitTag('shop-old');
     const newTag = gitTag('shop-new');
@@ -49,6 +51,7 @@ describe('sgn deploy', () => {
       motoUrl = e.motoUrl;
       control = e.control;
       clients = deployClients(motoUrl);
+      emulatorUrl = e.url;
       env = cliEnv(motoUrl, { AWS_ENDPOINT_URL_LAMBDA: e.url });
     });
 
@@ -278,6 +281,30 @@ describe('sgn deploy', () => {
       assert.match(out, /The deploy lock was released\. Check in a minute with `sgn ls deployed --project shop`/);
       assert.equal(await lockItem(), undefined);
       assert.equal((await invocations()).length, 1);
+    });
+
+    describe('faults only a fake Lambda front can produce', () => {
+      it('given Lambda throttles twice, then sgn retries the invoke itself (throttling proves the deployer did not start) and it deploys once', async () => {
+        const front = await faultyLambda(emulatorUrl, ['throttle', 'throttle']);
+        const res = await runSgn(['deploy', 'shop', 'production', '--yes'], { env: { ...env, AWS_ENDPOINT_URL_LAMBDA: front.url } });
+        assert.equal(res.code, 0, res.stderr);
+        assert.equal(front.requests(), 3);
+        assert.equal(res.stderr.match(/Lambda throttled the invoke \(ReservedFunctionConcurrentInvocationLimitExceeded\), so the deployer did not start; retrying/g)?.length, 2, 'each retry is sgn\'s own, not the SDK\'s');
+        assert.equal((await invocations()).length, 1);
+        assert.equal((await record('shop', 'production'))!.Tag.S, newTag);
+      });
+
+      it('given the connection drops while the deployer runs, then the invoke is not sent again, the lock is released, and sgn says the outcome is unknown', async () => {
+        await control.setFault('shop', { delayMs: 2000 });
+        const front = await faultyLambda(emulatorUrl, ['drop']);
+        const res = await runSgn(['deploy', 'shop', 'production', '--yes'], { env: { ...env, AWS_ENDPOINT_URL_LAMBDA: front.url } });
+        assert.equal(res.code, 1);
+        assert.equal(front.requests(), 1, 'the SDK did not retry the invoke');
+        assert.match(res.stderr, /The invoke of notify_k8s_deploy broke off \(.*\); the deployer may still be running or may have finished\./);
+        assert.match(res.stderr, /It was not retried, so that nothing deploys twice\. Check in a minute with `sgn ls deployed --project shop`/);
+        assert.equal(await lockItem(), undefined);
+        assert.equal((await invocations()).length, 1);
+      });
     });
   });
 });
