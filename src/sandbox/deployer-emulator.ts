@@ -591,5 +591,13 @@ export function deployerControl(url: string) {
     setFault: (project: string, fault: DeployerFault) => call<unknown>('POST', '/_sgn/faults', { project, ...fault }),
     invocations: async () => (await call<{ invocations: InvocationRecord[] }>('GET', '/_sgn/invocations')).invocations,
     reset: () => call<unknown>('POST', '/_sgn/reset'),
+    /** Waits until no invocation is running (one whose caller hung up keeps running, as on Lambda). */
+    idle: async (timeoutMs = 60_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while ((await call<{ invocations: InvocationRecord[] }>('GET', '/_sgn/invocations')).invocations.some((i) => !i.outcome)) {
+        if (Date.now() > deadline) throw new Error(`deployer emulator still busy after ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
   };
 }

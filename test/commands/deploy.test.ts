@@ -74,6 +74,10 @@ describe('sgn deploy', () => {
       await seedProject(clients, { table: deployNames.table }, { project: 'fresh', builds: [gitTag('fresh')], deployed: { production: { tag: gitTag('fresh'), at: new Date(now - 3600_000) } } });
     });
 
+    // An invocation whose caller hung up (Ctrl-C, a dropped connection) runs on, as on Lambda:
+    // let it finish before the next test resets moto, or it writes into the next test's table.
+    afterEach(async () => control.idle());
+
     const record = async (project: string, envName: string) =>
       (await clients.dynamodb.send(new GetItemCommand({ TableName: deployNames.table, Key: { Application: { S: project }, Env: { S: envName } }, ConsistentRead: true }))).Item;
     const lockItem = (project = 'shop', envName = 'production') => record(project, `sgn:lock:${envName}`);
@@ -260,7 +264,7 @@ describe('sgn deploy', () => {
     });
 
     it('given Ctrl-C while waiting in a terminal, then the lock is released and sgn says how to check', async () => {
-      await control.setFault('shop', { delayMs: 15_000 });
+      await control.setFault('shop', { delayMs: 6000 });
       let lockWhileWaiting: unknown;
       const res = await runSgnInPty(['deploy', 'shop', 'production', '--yes'], {
         env,
