@@ -56,7 +56,7 @@ import { BatchGetImageCommand, ECRClient, PutImageCommand } from '@aws-sdk/clien
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { sandboxCredentials } from './state.js';
-import { pyRepr, pyTime } from './python-repr.js';
+import { pyRepr, pyTime } from '../python-repr.js';
 import { readZip } from './zip.js';
 
 export interface DeployerEmulatorOptions {

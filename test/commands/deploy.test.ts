@@ -229,6 +229,20 @@ describe('sgn deploy', () => {
       assert.equal(await lockItem(), undefined);
     });
 
+    it('given a deploy longer than lockTtl, then its lock is renewed and a second deploy is still blocked', async () => {
+      await control.setFault('shop', { delayMs: 5000 });
+      const first = runSgn(['-c', 'lockTtl=2', 'deploy', 'shop', 'production', '--yes'], { env });
+      const expiresOf = async () => Number((await lockItem())?.Expires?.N ?? 0);
+      let initial = 0;
+      while (!(initial = await expiresOf())) await new Promise((r) => setTimeout(r, 50));
+      // Past the first expiry, the lock must still be held: renewed, not abandoned.
+      while ((await expiresOf()) < initial + 2) await new Promise((r) => setTimeout(r, 100));
+      const second = await runSgn(['-c', 'lockTtl=2', 'deploy', 'shop', 'production', '--yes'], { env });
+      assert.equal(second.code, 5, second.stderr);
+      assert.equal((await first).code, 0);
+      assert.equal((await invocations()).length, 1);
+    });
+
     it('given a slow deployer (tens of seconds), then sgn waits for it, invokes once and verifies', async function () {
       this.timeout(120_000);
       await control.setFault('shop', { delayMs: 25_000 });
@@ -266,6 +280,7 @@ describe('sgn deploy', () => {
     it('given Ctrl-C while waiting in a terminal, then the lock is released and sgn says how to check', async () => {
       await control.setFault('shop', { delayMs: 6000 });
       let lockWhileWaiting: unknown;
+      let listedWhileWaiting: { environments: Record<string, unknown> }[] = [];
       const res = await runSgnInPty(['deploy', 'shop', 'production', '--yes'], {
         env,
         steps: [
@@ -273,6 +288,7 @@ describe('sgn deploy', () => {
             waitFor: /Deploying shop/,
             then: async () => {
               lockWhileWaiting = await lockItem();
+              listedWhileWaiting = JSON.parse((await runSgn(['ls', 'deployed', '--project', 'shop', '--json'], { env })).stdout);
             },
             send: '\x03',
           },
@@ -281,6 +297,7 @@ describe('sgn deploy', () => {
       const out = plain(res.output);
       assert.equal(res.code, 130, out);
       assert.ok(lockWhileWaiting, 'the lock was held while waiting');
+      assert.deepEqual(Object.keys(listedWhileWaiting[0].environments).sort(), ['production', 'staging'], '`ls deployed` never shows the lock');
       assert.match(out, /Interrupted: sgn stopped waiting, but the deployer may still be running\./);
       assert.match(out, /The deploy lock was released\. Check in a minute with `sgn ls deployed --project shop`/);
       assert.equal(await lockItem(), undefined);

@@ -103,7 +103,10 @@ export async function runDeploy(ctx: Context, opts: DeployOptions, deps: DeployD
   const { io } = ctx;
   const settings = ctx.settings();
   const planDeps = { db: deps.db, ecr: deps.ecr, sts: deps.sts, settings, region: deps.region };
+  const mark = (what: string) => ctx.debug(`${what} at ${Math.round(performance.now())} ms since start`);
+  mark('deploy started');
   const plan = await promotePlan(planDeps, opts);
+  mark('plan read');
 
   const upToDate = (target: DeployRecord) => {
     io.success(`${plan.project}: ${plan.to} already runs ${plan.source.tag} (deployed ${target.deployedAt ? formatAge(target.deployedAt, ctx.now()) : 'at an unknown time'}), as ${plan.from} does; nothing to do.`);
@@ -152,13 +155,20 @@ export async function runDeploy(ctx: Context, opts: DeployOptions, deps: DeployD
       );
     }
     if (ctx.signal.aborted) throw new InterruptedError('Interrupted; nothing was deployed.');
-    return await invokeAndVerify(ctx, opts, deps, plan);
+    mark('lock taken, records re-read');
+    return await invokeAndVerify(ctx, opts, deps, plan, { mark, release: lock.release });
   } finally {
     await lock.release();
   }
 }
 
-async function invokeAndVerify(ctx: Context, opts: DeployOptions, deps: DeployDeps, plan: PromotePlan): Promise<number> {
+async function invokeAndVerify(
+  ctx: Context,
+  opts: DeployOptions,
+  deps: DeployDeps,
+  plan: PromotePlan,
+  { mark, release }: { mark: (what: string) => void; release: () => Promise<void> },
+): Promise<number> {
   const { io } = ctx;
   const settings = ctx.settings();
   const logGroup = fillPattern(settings.deployerLogGroup, { function: plan.functionName, project: plan.project });
@@ -199,9 +209,11 @@ async function invokeAndVerify(ctx: Context, opts: DeployOptions, deps: DeployDe
     throw e;
   }
   const durationMs = progress.elapsed();
-  await watcher?.finish(result.requestId, logDrainMs);
+  mark('invoke returned');
+  // The deployer is done: free the lock while reading the outcome and the last log lines.
+  const [after] = await Promise.all([getRecord(deps.db, settings.table, plan.project, plan.to), release(), watcher?.finish(result.requestId, logDrainMs)]);
+  mark('target re-read, lock released');
   const where = `${logGroup}, request ${result.requestId ?? '?'}`;
-  const after = await getRecord(deps.db, settings.table, plan.project, plan.to);
 
   if (result.functionError) {
     let error: { errorMessage?: string; errorType?: string } = {};

@@ -1,6 +1,6 @@
 import type { FilterLogEventsCommandInput, FilterLogEventsCommandOutput, FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 import type { AwsFactory } from '../../aws/clients.js';
-import { pyRepr } from '../../sandbox/python-repr.js';
+import { pyRepr } from '../../python-repr.js';
 import type { DeployPayload } from './plan.js';
 
 /** The one CloudWatch Logs operation `deploy --logs` uses (named after the SDK's). */
