@@ -8,7 +8,7 @@ import type { IO } from '../../io.js';
 import { CancelledError, ConflictError, InterruptedError, SgnError } from '../../errors.js';
 import { fillPattern } from '../../settings/schema.js';
 import { formatAge, formatDuration } from '../../time.js';
-import { getRecord, type DeployRecord } from '../records.js';
+import { getRecord, tableError, type DeployRecord } from '../records.js';
 import { InvokeOutcomeUnknownError, invokeDeployer, type InvokeOptions, type InvokeResult } from './invoke.js';
 import { acquireDeployLock, describeHolder } from './lock.js';
 import { invocationLines, watchDeployerLogs, type DeployerLogsApi } from './logs.js';
@@ -187,6 +187,11 @@ async function invokeAndVerify(
     : undefined;
   // Know the invocations already logged before sending ours (but never wait long for that).
   if (watcher) await Promise.race([watcher.ready, new Promise((r) => setTimeout(r, 2000).unref())]);
+  if (ctx.signal.aborted) {
+    watcher?.stop();
+    await progress.fail('Interrupted before the invoke.');
+    throw new InterruptedError('Interrupted; nothing was deployed.');
+  }
 
   let result: InvokeResult;
   try {
@@ -211,9 +216,17 @@ async function invokeAndVerify(
   const durationMs = progress.elapsed();
   mark('invoke returned');
   // The deployer is done: free the lock while reading the outcome and the last log lines.
-  const [after] = await Promise.all([getRecord(deps.db, settings.table, plan.project, plan.to), release(), watcher?.finish(result.requestId, logDrainMs)]);
-  mark('target re-read, lock released');
   const where = `${logGroup}, request ${result.requestId ?? '?'}`;
+  const [after] = await Promise.all([
+    getRecord(deps.db, settings.table, plan.project, plan.to).catch(async (e: unknown) => {
+      await progress.fail(`The deployer answered after ${formatDuration(durationMs)}, but sgn could not read the result.`);
+      const why = tableError(e, settings.table, deps.region, `reading table ${settings.table}`);
+      throw new SgnError(`Could not verify the deploy: ${why.message}`, { hint: `The deployer ran (${where}). ${checkHint}`, cause: e });
+    }),
+    release(),
+    watcher?.finish(result.requestId, logDrainMs),
+  ]);
+  mark('target re-read, lock released');
 
   if (result.functionError) {
     let error: { errorMessage?: string; errorType?: string } = {};

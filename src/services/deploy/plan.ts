@@ -82,7 +82,7 @@ export interface PlanDeps {
   region: string;
 }
 
-/** Reads both records (strongly consistent) and who is asking, together. */
+/** Reads the source and target records together, strongly consistent. */
 export async function readPromotion(deps: Pick<PlanDeps, 'db' | 'settings' | 'region'>, project: string, from: string, to: string): Promise<{ source?: DeployRecord; target?: DeployRecord }> {
   const { db, settings } = deps;
   try {
