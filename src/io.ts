@@ -96,7 +96,10 @@ export class IO {
       };
     }
     const { default: ora } = await import('ora');
-    const s = ora({ text, stream: this.streams.stderr as NodeJS.WriteStream, color: 'cyan', isEnabled: true }).start();
+    // discardStdin off: ora's stdin-discarder puts the terminal in raw mode (so the terminal no
+    // longer turns ^C into SIGINT) and attaches its reader with prependListener, which does not
+    // start a fresh process.stdin flowing: ^C was swallowed and a spinner could not be interrupted.
+    const s = ora({ text, stream: this.streams.stderr as NodeJS.WriteStream, color: 'cyan', isEnabled: true, discardStdin: false }).start();
     return {
       update: (t) => {
         s.text = t;

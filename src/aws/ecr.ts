@@ -1,6 +1,8 @@
 import type {
   CreateRepositoryCommandInput,
   CreateRepositoryCommandOutput,
+  DescribeImagesCommandInput,
+  DescribeImagesCommandOutput,
   DescribeRepositoriesCommandInput,
   DescribeRepositoriesCommandOutput,
   GetAuthorizationTokenCommandInput,
@@ -11,6 +13,7 @@ import type { AwsFactory } from './clients.js';
 
 /** The ECR operations sgn uses, named after the SDK's. Services take this, tests fake it. */
 export interface EcrApi {
+  describeImages(input: DescribeImagesCommandInput): Promise<DescribeImagesCommandOutput>;
   getAuthorizationToken(input: GetAuthorizationTokenCommandInput): Promise<GetAuthorizationTokenCommandOutput>;
   describeRepositories(input: DescribeRepositoriesCommandInput): Promise<DescribeRepositoriesCommandOutput>;
   createRepository(input: CreateRepositoryCommandInput): Promise<CreateRepositoryCommandOutput>;
@@ -21,6 +24,7 @@ export interface EcrApi {
 export async function ecrApi(aws: AwsFactory): Promise<EcrApi> {
   const [client, sdk] = await Promise.all([aws.ecr(), import('@aws-sdk/client-ecr')]);
   return {
+    describeImages: (input) => client.send(new sdk.DescribeImagesCommand(input)),
     getAuthorizationToken: (input) => client.send(new sdk.GetAuthorizationTokenCommand(input)),
     describeRepositories: (input) => client.send(new sdk.DescribeRepositoriesCommand(input)),
     createRepository: (input) => client.send(new sdk.CreateRepositoryCommand(input)),

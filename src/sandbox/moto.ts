@@ -72,7 +72,9 @@ export async function startMoto(opts: { server: string; logFile?: string; detach
     stdio: ['ignore', out, out],
     detached: Boolean(opts.detached),
     cwd: tmpdir(),
-    env: { ...process.env, MOTO_ENABLE_RECORDING: 'false' },
+    // moto reads MOTO_ENABLE_RECORDING with Python's bool(): any non-empty value, "false"
+    // included, turns on recording of every request into ./moto_recording. Leave it unset.
+    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'MOTO_ENABLE_RECORDING')),
   });
   if (typeof out === 'number') closeSync(out);
   let exited = false;

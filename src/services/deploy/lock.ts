@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import type { DynamoApi, Item } from '../../aws/dynamodb.js';
+import { ConflictError, awsErrorName } from '../../errors.js';
+import { formatAge } from '../../time.js';
+import { sgnItemPrefix } from '../records.js';
+
+/**
+ * The deploy lock: one item per (project, target env) in the deploy table itself, with an Env of
+ * `sgn:lock:<env>`. The deployer only Queries exact (Application, envFrom) keys and `ls deployed`
+ * hides `sgn:` items, so neither ever sees it. Taken with a conditional PutItem (absent, or past
+ * its expiry), kept alive while held, and deleted only by its holder.
+ */
+export interface LockHolder {
+  /** The STS caller ARN. */
+  who: string;
+  host: string;
+  pid: number;
+  since: Date;
+  expires: Date;
+  /** What the holder is deploying. */
+  tag?: string;
+  from?: string;
+}
+
+export interface DeployLock {
+  /** A previous holder whose lock had expired and was taken over. */
+  tookOver?: LockHolder;
+  /** Deletes the lock if it is still ours; never throws (a lock left behind expires). */
+  release(): Promise<void>;
+}
+
+export interface AcquireLockInput {
+  table: string;
+  project: string;
+  env: string;
+  holder: Omit<LockHolder, 'since' | 'expires'>;
+  ttlSeconds: number;
+  now: () => Date;
+  /** Called when the lock could not be kept or released (it then expires by itself). */
+  onWarning?: (message: string) => void;
+}
+
+export function lockEnv(env: string): string {
+  return `${sgnItemPrefix}lock:${env}`;
+}
+
+const epoch = (d: Date) => String(Math.floor(d.getTime() / 1000));
+
+function lockItem(input: AcquireLockInput, lockId: string, since: Date): Item {
+  const h = input.holder;
+  const expires = new Date(input.now().getTime() + input.ttlSeconds * 1000);
+  return {
+    Application: { S: input.project },
+    Env: { S: lockEnv(input.env) },
+    LockId: { S: lockId },
+    Holder: { S: h.who },
+    Host: { S: h.host },
+    Pid: { N: String(h.pid) },
+    Since: { S: since.toISOString() },
+    Expires: { N: epoch(expires) },
+    ...(h.tag ? { Tag: { S: h.tag } } : {}),
+    ...(h.from ? { From: { S: h.from } } : {}),
+  };
+}
+
+function holderFromItem(item: Item): LockHolder {
+  return {
+    who: item.Holder?.S ?? 'someone',
+    host: item.Host?.S ?? '?',
+    pid: Number(item.Pid?.N ?? 0),
+    since: new Date(item.Since?.S ?? 0),
+    expires: new Date(Number(item.Expires?.N ?? 0) * 1000),
+    tag: item.Tag?.S,
+    from: item.From?.S,
+  };
+}
+
+/** "arn:... on host (pid 123), deploying git-x from staging, since 12:00:01 (5s ago)". */
+export function describeHolder(h: LockHolder, now: Date): string {
+  const what = h.tag ? `, deploying ${h.tag}${h.from ? ` from ${h.from}` : ''}` : '';
+  return `${h.who} on ${h.host} (pid ${h.pid})${what}, since ${h.since.toISOString().slice(11, 19)} UTC (${formatAge(h.since, now)})`;
+}
+
+/**
+ * Takes the deploy lock of (project, env), or throws a ConflictError naming the holder. A lock
+ * past its expiry (its holder crashed or lost its connection) is taken over.
+ */
+export async function acquireDeployLock(db: DynamoApi, input: AcquireLockInput): Promise<DeployLock> {
+  const key = { Application: { S: input.project }, Env: { S: lockEnv(input.env) } };
+  const lockId = randomUUID();
+  const since = input.now();
+  const put = (condition: string, values?: Item) =>
+    db.putItem({
+      TableName: input.table,
+      Item: lockItem(input, lockId, since),
+      ConditionExpression: condition,
+      ...(values ? { ExpressionAttributeValues: values } : {}),
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+  // The item that made a conditional write fail (DynamoDB returns it with ALL_OLD).
+  const blocking = async (e: unknown): Promise<Item | undefined> => {
+    if (awsErrorName(e) !== 'ConditionalCheckFailedException') throw e;
+    return (e as { Item?: Item }).Item ?? (await db.getItem({ TableName: input.table, Key: key, ConsistentRead: true })).Item;
+  };
+  let tookOver: LockHolder | undefined;
+  let holder: LockHolder | undefined;
+  let acquired = false;
+  for (let attempt = 0; attempt < 3 && !acquired; attempt++) {
+    try {
+      // The conditional write is atomic: of two deploys started together exactly one wins.
+      await put('attribute_not_exists(Application)');
+      acquired = true;
+      break;
+    } catch (e) {
+      const current = await blocking(e);
+      if (!current) continue; // released between our write and our read
+      holder = holderFromItem(current);
+      if (holder.expires.getTime() > input.now().getTime()) break;
+      // Expired: its holder crashed or lost its connection. Take over exactly that lock.
+      try {
+        await put(current.Expires?.N ? 'Expires = :old' : 'attribute_not_exists(Expires)', current.Expires?.N ? { ':old': { N: current.Expires.N } } : undefined);
+        tookOver = holder;
+        acquired = true;
+      } catch (e2) {
+        await blocking(e2);
+      }
+    }
+  }
+  if (!acquired) {
+    const now = input.now();
+    throw new ConflictError(
+      `${input.project} is already being deployed to ${input.env} by ${holder ? describeHolder(holder, now) : 'someone else'}.`,
+      `Wait for that deploy to finish (\`sgn ls deployed --project ${input.project}\`).${holder ? ` A lock left by a crashed run expires at ${holder.expires.toISOString().slice(11, 19)} UTC and is then taken over.` : ''}`,
+    );
+  }
+
+  // Keep the lock alive while the deploy runs, so that a long deploy never looks abandoned.
+  const refresh = async () => {
+    try {
+      await db.putItem({
+        TableName: input.table,
+        Item: lockItem(input, lockId, since),
+        ConditionExpression: 'LockId = :id',
+        ExpressionAttributeValues: { ':id': { S: lockId } },
+      });
+    } catch (e) {
+      clearInterval(timer);
+      input.onWarning?.(
+        awsErrorName(e) === 'ConditionalCheckFailedException'
+          ? `The deploy lock of ${input.project} -> ${input.env} was taken over by someone else while this deploy ran.`
+          : `Could not renew the deploy lock (${(e as Error).message}); it expires by itself.`,
+      );
+    }
+  };
+  const timer = setInterval(() => void refresh(), Math.max(1000, (input.ttlSeconds * 1000) / 3));
+  timer.unref();
+
+  let released = false;
+  return {
+    tookOver,
+    release: async () => {
+      if (released) return;
+      released = true;
+      clearInterval(timer);
+      try {
+        await db.deleteItem({ TableName: input.table, Key: key, ConditionExpression: 'LockId = :id', ExpressionAttributeValues: { ':id': { S: lockId } } });
+      } catch (e) {
+        if (awsErrorName(e) === 'ConditionalCheckFailedException') return;
+        input.onWarning?.(`Could not release the deploy lock (${(e as Error).message}); it expires in at most ${input.ttlSeconds} s.`);
+      }
+    },
+  };
+}
