@@ -1,21 +1,31 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Settings } from '../settings/schema.js';
-import { createDeployTable } from './fixtures.js';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { ECRClient } from '@aws-sdk/client-ecr';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { sandboxCredentials, sandboxRegion } from './state.js';
 
 /** SDK clients pointed at the sandbox's moto, for creating and seeding resources. */
 export interface SandboxClients {
   endpoint: string;
   dynamodb: DynamoDBClient;
+  s3: S3Client;
+  ecr: ECRClient;
+  logs: CloudWatchLogsClient;
 }
 
 export async function sandboxClients(motoUrl: string): Promise<SandboxClients> {
-  const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+  const [{ DynamoDBClient }, { S3Client }, { ECRClient }, { CloudWatchLogsClient }] = await Promise.all([
+    import('@aws-sdk/client-dynamodb'),
+    import('@aws-sdk/client-s3'),
+    import('@aws-sdk/client-ecr'),
+    import('@aws-sdk/client-cloudwatch-logs'),
+  ]);
   const config = { region: sandboxRegion, endpoint: motoUrl, credentials: sandboxCredentials };
-  return { endpoint: motoUrl, dynamodb: new DynamoDBClient(config) };
-}
-
-/** Creates the resources the settings name (table, buckets, log groups, repositories). */
-export async function createResources(clients: SandboxClients, settings: Settings): Promise<void> {
-  await createDeployTable(clients.dynamodb, settings.table);
+  return {
+    endpoint: motoUrl,
+    dynamodb: new DynamoDBClient(config),
+    s3: new S3Client({ ...config, forcePathStyle: true }),
+    ecr: new ECRClient(config),
+    logs: new CloudWatchLogsClient(config),
+  };
 }

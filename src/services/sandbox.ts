@@ -6,7 +6,7 @@ import type { Context } from '../context.js';
 import { SgnError } from '../errors.js';
 import { ensureMoto, startMoto } from '../sandbox/moto.js';
 import { freePort, waitForHttp } from '../sandbox/ports.js';
-import { createResources, sandboxClients } from '../sandbox/resources.js';
+import { sandboxClients } from '../sandbox/resources.js';
 import { seedDemo } from '../sandbox/seed.js';
 import { isAlive, readSandboxState, runningSandbox, sandboxAccountId, sandboxDir, sandboxRegion, statePath, type SandboxState } from '../sandbox/state.js';
 
@@ -53,14 +53,14 @@ async function startEmulator(ctx: Context, motoUrl: string, logFile: string): Pr
   const out = openSync(logFile, 'a');
   const child = spawn(
     process.execPath,
-    [emulatorEntry(), '--moto', motoUrl, '--port', String(port), '--region', sandboxRegion, '--function', s.function, '--table', s.table, '--log-group', s.deployerLogGroup.replace('{function}', s.function)],
+    [emulatorEntry(), '--moto', motoUrl, '--port', String(port), '--region', sandboxRegion, '--function', s.function, '--table', s.table, '--log-group', s.deployerLogGroup.replace('{function}', s.function), '--config-bucket', s.configBucket],
     { detached: true, stdio: ['ignore', out, out], env: { ...ctx.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
   );
   closeSync(out);
   let exited = false;
   child.on('exit', () => (exited = true));
   const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/_sgn/invocations`, 20_000, () => exited).catch((e) => {
+  await waitForHttp(`${url}/_sgn/health`, 20_000, () => exited).catch((e) => {
     throw new SgnError(`The deployer emulator did not start: ${(e as Error).message}.`, { hint: `See its log: ${logFile}` });
   });
   child.unref();
@@ -91,7 +91,6 @@ async function startRegistry(dir: string, logFile: string): Promise<SandboxState
 /** Creates the resources and demo data in a running sandbox. */
 async function seed(ctx: Context, state: SandboxState): Promise<void> {
   const clients = await sandboxClients(state.moto.url);
-  await createResources(clients, ctx.settings());
   await seedDemo(clients, ctx.settings(), ctx.now());
   if (state.registry) {
     const { seedDemoImages } = await import('../sandbox/fixtures-images.js');
@@ -209,7 +208,8 @@ export async function sandboxReset(ctx: Context): Promise<number> {
   if (!state) throw new SgnError('No sandbox is running.', { hint: 'Start one with `sgn sandbox start`.' });
   const res = await fetch(`${state.moto.url}/moto-api/reset`, { method: 'POST' });
   if (!res.ok) throw new SgnError(`moto refused the reset (HTTP ${res.status}).`, { hint: 'Restart it: `sgn sandbox stop && sgn sandbox start`.' });
-  await fetch(`${state.emulator.url}/_sgn/reset`, { method: 'POST' }).then((r) => r.arrayBuffer());
+  const { deployerControl } = await import('../sandbox/deployer-emulator.js');
+  await deployerControl(state.emulator.url).reset();
   await seed(ctx, state);
   ctx.io.success('Sandbox reset to the demo data.');
   return 0;

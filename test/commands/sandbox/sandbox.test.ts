@@ -60,9 +60,18 @@ describe('sgn sandbox', function () {
   it('given a running sandbox, then --sandbox and SGN_SANDBOX=1 point ls deployed at it', async () => {
     const viaFlag = await runSgn(['--sandbox', 'ls', 'deployed', '--project', 'web'], { env });
     assert.equal(viaFlag.code, 0, viaFlag.stderr);
-    assert.match(viaFlag.stdout, /^web\tgit-3f9c2a1 \(\d+m ago\)\tgit-1b7e0d4 \(1d ago\)\tstaging ahead$/m);
+    assert.match(viaFlag.stdout, /^web\tgit-[0-9a-f]{7} \(4\dm ago\)\tgit-[0-9a-f]{7} \(3d ago\)\tstaging ahead$/m);
     const viaEnv = await runSgn(['ls', 'deployed', '--project', 'web'], { env: { ...env, SGN_SANDBOX: '1' } });
     assert.equal(viaEnv.stdout, viaFlag.stdout);
+  });
+
+  it('given the sandbox, then the README promotion works: deploy web production --yes, then web is in sync', async () => {
+    const res = await runSgn(['--sandbox', 'deploy', 'web', 'production', '--yes'], { env, timeoutMs: 120_000 });
+    assert.equal(res.code, 0, res.stderr);
+    const ls = await runSgn(['--sandbox', 'ls', 'deployed', '--project', 'web', '--json'], { env });
+    const [web] = JSON.parse(ls.stdout) as { status: string; environments: Record<string, { tag: string }> }[];
+    assert.equal(web.status, 'in-sync');
+    assert.equal(web.environments.production.tag, web.environments.staging.tag);
   });
 
   it('given changed data, when reset, then the demo data is back', async () => {
