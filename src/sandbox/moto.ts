@@ -70,9 +70,7 @@ export async function startMoto(opts: { server: string; logFile?: string; detach
   const child = spawn(opts.server, ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', out, out],
     detached: Boolean(opts.detached),
-    // moto reads MOTO_ENABLE_RECORDING with Python's bool(), so any non-empty text ("false"
-    // included) turns on recording of every request into ./moto_recording. Empty means off.
-    env: { ...process.env, MOTO_ENABLE_RECORDING: '' },
+    env: { ...process.env, MOTO_ENABLE_RECORDING: 'false' },
   });
   if (typeof out === 'number') closeSync(out);
   let exited = false;
