@@ -42,7 +42,7 @@ export const logsTail: CommandDef = {
   arguments: '[project]',
   summary: "print or follow a build's log",
   description:
-    "Prints the log of a project's latest CodeBuild build (or of --build <id>) from CloudWatch Logs, every line\nonce and in order. The project is the argument, else the repository name of this folder's git remote \"origin\".\nWith -f it follows the build until it ends and says how it ended; --exit-status makes the exit code 0 only\nwhen the build SUCCEEDED, 1 otherwise.",
+    "Prints the log of a project's latest CodeBuild build (or of --build <id>) from CloudWatch Logs, every line once and in order. The project is the argument, else the repository name of this folder's git remote \"origin\".\n\nWith -f it follows the build until it ends and says how it ended; --exit-status makes the exit code 0 only when the build SUCCEEDED, 1 otherwise.",
   examples: [
     'sgn logs tail web',
     'sgn logs tail -f                      # the project of this git repository, until its build ends',
