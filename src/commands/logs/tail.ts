@@ -1,0 +1,70 @@
+import type { CommandDef, Flags } from '../../cli/define.js';
+import { UsageError } from '../../errors.js';
+import type { LogsTailOptions } from '../../services/logs/tail.js';
+import { parseSince } from '../../time.js';
+import { validateName } from '../names.js';
+
+const buildIdHint = 'A build id is <codebuild project>:<uuid>, as `aws codebuild list-builds-for-project` prints it; the UUID part alone works too.';
+
+export function parseLogsTail(args: string[], flags: Flags, now: Date): LogsTailOptions {
+  const [project] = args;
+  if (project !== undefined) validateName(project, 'project');
+  const build = flags.build as string | undefined;
+  if (build !== undefined) {
+    const m = /^(?:([A-Za-z0-9][A-Za-z0-9_-]{1,254}):)?([A-Za-z0-9][A-Za-z0-9-]{7,})$/.exec(build.trim());
+    if (!m) throw new UsageError(`"${build}" is not a CodeBuild build id.`, buildIdHint);
+  }
+  let since: Date | undefined;
+  if (flags.since !== undefined) {
+    since = parseSince(flags.since as string, now);
+    if (!since) throw new UsageError(`--since takes a duration such as 10m, 2h or 1d, or an ISO 8601 time; "${flags.since as string}" is neither.`, 'Example: sgn logs tail web --since 30m');
+  }
+  const filter = flags.filter as string | undefined;
+  if (filter !== undefined && filter.trim() === '') throw new UsageError('--filter needs a pattern.', 'Example: sgn logs tail web --filter ERROR (CloudWatch Logs filter syntax).');
+  if (flags.json && flags.timestamps) throw new UsageError('--timestamps is for text output; --json already has a timestamp on every line.', 'Drop one of the two flags.');
+  if (flags.wait && build !== undefined) throw new UsageError('--wait waits for the next build, and --build names one: use one of them.', 'sgn logs tail web --wait');
+  const wait = Boolean(flags.wait);
+  return {
+    project,
+    build: build?.trim(),
+    since,
+    filter,
+    timestamps: Boolean(flags.timestamps),
+    json: Boolean(flags.json),
+    follow: Boolean(flags.follow) || wait,
+    wait,
+    exitStatus: Boolean(flags.exitStatus),
+  };
+}
+
+export const logsTail: CommandDef = {
+  name: 'tail',
+  arguments: '[project]',
+  summary: "print or follow a build's log",
+  description:
+    "Prints the log of a project's latest CodeBuild build (or of --build <id>) from CloudWatch Logs, every line once and in order. The project is the argument, else the repository name of this folder's git remote \"origin\".\n\nWith -f it follows the build until it ends and says how it ended; --exit-status makes the exit code 0 only when the build SUCCEEDED, 1 otherwise.",
+  examples: [
+    'sgn logs tail web',
+    'sgn logs tail -f                      # the project of this git repository, until its build ends',
+    'sgn logs tail web -f --exit-status && sgn deploy web production',
+    'sgn logs tail web --wait              # wait for the next build, then follow it',
+    'sgn logs tail web --since 10m --filter ERROR',
+    'sgn logs tail --build web:0b6e1c52-5d0e-4c6a-9a55-2f1b8f1c8a11 --timestamps',
+    "sgn logs tail web --json | jq -r 'select(.message | test(\"npm ERR\")) | .timestamp'",
+  ],
+  options: (cmd) => {
+    cmd.option('-f, --follow', 'keep printing new lines until the build ends');
+    cmd.option('--wait', 'when no build is running, wait for the next one and follow it');
+    cmd.option('--exit-status', 'exit 1 unless the build SUCCEEDED (with -f: once it ends)');
+    cmd.option('-b, --build <id>', 'this build (<project>:<uuid> or the UUID part) instead of the latest');
+    cmd.option('--since <when>', 'only lines since a duration ago (30s, 10m, 2h, 1d) or an ISO 8601 time');
+    cmd.option('--filter <pattern>', 'only lines matching a CloudWatch Logs filter pattern (ERROR, "npm ERR!", ?ERROR ?WARN)');
+    cmd.option('-t, --timestamps', 'prefix each line with its time (ISO 8601, UTC)');
+    cmd.option('--json', 'one JSON object per line: {"build", "timestamp", "message"}');
+  },
+  run: async (ctx, args, flags) => {
+    const opts = parseLogsTail(args, flags, ctx.now());
+    const { logsTail: run } = await import('../../services/logs/tail.js');
+    return run(ctx, opts);
+  },
+};

@@ -1,0 +1,177 @@
+import type { FilteredLogEvent, OutputLogEvent } from '@aws-sdk/client-cloudwatch-logs';
+import type { LogsApi } from '../../aws/logs.js';
+import { awsErrorName } from '../../errors.js';
+import { denied } from './access.js';
+
+/** One log event as sgn prints it (GetLogEvents and FilterLogEvents events both fit). */
+export type LogEvent = Pick<OutputLogEvent, 'timestamp' | 'message'> & Pick<FilteredLogEvent, 'eventId'>;
+
+export interface LogTarget {
+  group: string;
+  stream: string;
+}
+
+/** What one drain saw: how many events it handed on, and whether the stream does not exist (yet). */
+export interface DrainResult {
+  events: number;
+  missing: boolean;
+}
+
+export interface ReaderDeps {
+  signal: AbortSignal;
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+  /** Told about each back-off (for --debug). */
+  onRetry?(message: string): void;
+  /** Back-off limits; tests make them small. */
+  backoff?: { baseMs: number; maxMs: number; attempts: number };
+}
+
+/** Reads a stream from where it last stopped up to its current end, handing on each page. */
+export interface LogReader {
+  drain(target: LogTarget, emit: (events: LogEvent[]) => Promise<void>): Promise<DrainResult>;
+}
+
+const throttlingNames = new Set(['ThrottlingException', 'Throttling', 'ThrottledException', 'TooManyRequestsException', 'RequestLimitExceeded', 'LimitExceededException']);
+const transientNames = new Set(['ServiceUnavailableException', 'ServiceUnavailable', 'InternalFailure', 'InternalServerError', 'RequestTimeout', 'RequestTimeoutException', 'TimeoutError']);
+const networkCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET']);
+
+/** True for errors worth waiting out: throttling, 5xx, dropped connections. */
+export function isTransient(e: unknown): boolean {
+  const name = awsErrorName(e) ?? '';
+  const err = e as { code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
+  return throttlingNames.has(name) || transientNames.has(name) || networkCodes.has(err?.code ?? '') || (err?.$metadata?.httpStatusCode ?? 0) >= 500 || Boolean(err?.$retryable);
+}
+
+/**
+ * Calls `fn` until it succeeds, waiting out throttling and transient faults with exponential
+ * back-off and jitter (the SDK has already retried a few times by then). Other errors, and the
+ * last transient one, are thrown.
+ */
+export async function withBackoff<T>(fn: () => Promise<T>, what: string, deps: ReaderDeps): Promise<T> {
+  const { baseMs, maxMs, attempts } = deps.backoff ?? { baseMs: 500, maxMs: 10_000, attempts: 12 };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (deps.signal.aborted || !isTransient(e) || attempt + 1 >= attempts) throw e;
+      const delay = Math.min(maxMs, baseMs * 2 ** attempt) * (0.5 + Math.random() / 2);
+      deps.onRetry?.(`${what}: ${awsErrorName(e) ?? (e as Error).message}; retrying in ${Math.round(delay)} ms`);
+      await deps.sleep(delay, deps.signal);
+    }
+  }
+}
+
+const sameTarget = (a: LogTarget | undefined, b: LogTarget) => a?.group === b.group && a.stream === b.stream;
+
+/**
+ * Reads a build's own stream with GetLogEvents, forward from the head (or `startTime`). Its token
+ * is the position: a page may be empty while more events follow (keep going with the new token),
+ * and the same token coming back means the end of the stream for now. After a throttle or fault
+ * it resumes from the last token, so no line is printed twice or skipped.
+ */
+export function streamReader(api: LogsApi, opts: { startTime?: number }, deps: ReaderDeps): LogReader {
+  let token: string | undefined;
+  let current: LogTarget | undefined;
+  return {
+    async drain(target, emit) {
+      if (!sameTarget(current, target)) {
+        current = { ...target };
+        token = undefined;
+      }
+      let events = 0;
+      for (;;) {
+        let page;
+        try {
+          page = await withBackoff(
+            () =>
+              api.getLogEvents(
+                // startFromHead must be true whenever a nextToken is passed (the API says so), and
+                // startTime is passed on every page so the token stays within the same range.
+                { logGroupName: target.group, logStreamName: target.stream, startFromHead: true, startTime: opts.startTime, nextToken: token },
+                { signal: deps.signal },
+              ),
+            'GetLogEvents',
+            deps,
+          );
+        } catch (e) {
+          if (awsErrorName(e) === 'ResourceNotFoundException') return { events, missing: true };
+          throw denied(e, 'logs:GetLogEvents', `reading ${target.group} ${target.stream}`) ?? e;
+        }
+        const got = page.events ?? [];
+        if (got.length) {
+          await emit(got);
+          events += got.length;
+        }
+        const next = page.nextForwardToken;
+        if (!next || next === token) return { events, missing: false };
+        token = next;
+      }
+    },
+  };
+}
+
+/**
+ * Reads with FilterLogEvents (for --filter only: the API has an account-wide quota of 5
+ * requests/s). A search pages with nextToken until none comes back; the next search starts at
+ * the last timestamp seen, skipping the event ids already printed at that timestamp.
+ */
+export function filterReader(api: LogsApi, opts: { startTime?: number; pattern: string }, deps: ReaderDeps): LogReader {
+  let nextToken: string | undefined;
+  let startTime = opts.startTime;
+  let lastTs = -Infinity;
+  const seenAtLast = new Set<string>();
+  let current: LogTarget | undefined;
+  return {
+    async drain(target, emit) {
+      if (!sameTarget(current, target)) {
+        current = { ...target };
+        nextToken = undefined;
+        startTime = opts.startTime;
+        lastTs = -Infinity;
+        seenAtLast.clear();
+      }
+      let events = 0;
+      for (;;) {
+        let page;
+        try {
+          page = await withBackoff(
+            () =>
+              api.filterLogEvents(
+                { logGroupName: target.group, logStreamNames: [target.stream], filterPattern: opts.pattern, startTime, nextToken },
+                { signal: deps.signal },
+              ),
+            'FilterLogEvents',
+            deps,
+          );
+        } catch (e) {
+          if (awsErrorName(e) === 'ResourceNotFoundException') return { events, missing: true };
+          throw denied(e, 'logs:FilterLogEvents', `searching ${target.group} ${target.stream}`) ?? e;
+        }
+        const fresh: LogEvent[] = [];
+        for (const ev of page.events ?? []) {
+          const ts = ev.timestamp ?? 0;
+          const id = ev.eventId ?? `${ts}:${ev.message}`;
+          if (ts === lastTs && seenAtLast.has(id)) continue;
+          if (ts > lastTs) {
+            lastTs = ts;
+            seenAtLast.clear();
+          }
+          if (ts === lastTs) seenAtLast.add(id);
+          fresh.push(ev);
+        }
+        if (fresh.length) {
+          await emit(fresh);
+          events += fresh.length;
+        }
+        if (page.nextToken && page.nextToken !== nextToken) {
+          nextToken = page.nextToken;
+          continue;
+        }
+        // This search is complete; the next one starts where it ended.
+        nextToken = undefined;
+        if (lastTs > -Infinity) startTime = lastTs;
+        return { events, missing: false };
+      }
+    },
+  };
+}

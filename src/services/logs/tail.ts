@@ -1,0 +1,228 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Context } from '../../context.js';
+import type { IO } from '../../io.js';
+import { codeBuildApi, type CodeBuildApi } from '../../aws/codebuild.js';
+import { logsApi, type LogsApi } from '../../aws/logs.js';
+import { fillPattern, type Settings } from '../../settings/schema.js';
+import { ExitCode, InterruptedError, SgnError, UsageError } from '../../errors.js';
+import { resolveProject } from './project.js';
+import { filterReader, streamReader, type DrainResult, type LogTarget, type ReaderDeps } from './reader.js';
+import { buildNotFound, closeNames, describeBuild, describeEnding, getBuild, isEnded, latestBuildId, listProjectNames, ProjectNotFound, type Build } from './builds.js';
+import { formatEvents } from './format.js';
+import { PipeClosed, streamWriter, type Writer } from './output.js';
+
+export interface LogsTailOptions {
+  /** sgn's project name (argument or git remote); absent only with a full --build id. */
+  project?: string;
+  /** --build: `<codebuild project>:<uuid>` or the UUID part. */
+  build?: string;
+  since?: Date;
+  filter?: string;
+  timestamps: boolean;
+  json: boolean;
+  follow: boolean;
+  wait: boolean;
+  exitStatus: boolean;
+}
+
+/** What tailing needs from the outside world; tests pass fakes. */
+export interface TailDeps extends ReaderDeps {
+  codebuild: CodeBuildApi;
+  logs: LogsApi;
+  io: IO;
+  settings: Settings;
+  now(): Date;
+  debug(message: string): void;
+  /** The region, for messages (undefined when unknown). */
+  region(): Promise<string | undefined>;
+  /** Milliseconds between two looks at a followed build. */
+  pollMs: number;
+}
+
+/** Default follow poll: new lines show within about a second, at one GetLogEvents call a second. */
+export const defaultPollMs = 1000;
+
+/** `sgn logs tail`: prints a build's log in order; with --follow, until the build ends. */
+export async function logsTail(ctx: Context, opts: LogsTailOptions): Promise<number> {
+  const fullBuildId = opts.build?.includes(':');
+  const project = opts.project !== undefined || !fullBuildId ? await resolveProject(opts.project, { cwd: ctx.cwd, env: ctx.env, debug: (m) => ctx.debug(m) }) : undefined;
+  const aws = await ctx.aws();
+  const [codebuild, logs] = await Promise.all([codeBuildApi(aws), logsApi(aws)]);
+  return tailBuildLogs(
+    {
+      codebuild,
+      logs,
+      io: ctx.io,
+      settings: ctx.settings(),
+      now: () => ctx.now(),
+      debug: (m) => ctx.debug(m),
+      onRetry: (m) => ctx.debug(m),
+      signal: ctx.signal,
+      sleep: (ms, signal) => delay(ms, undefined, { signal }),
+      region: async () => (await aws.codebuild()).config.region().catch(() => undefined),
+      pollMs: defaultPollMs,
+    },
+    { ...opts, project },
+  );
+}
+
+/** Finds the build, prints its log, follows it if asked; returns the exit code. */
+export async function tailBuildLogs(deps: TailDeps, opts: LogsTailOptions): Promise<number> {
+  const out = streamWriter(deps.io.streams.stdout);
+  let build: Build | undefined;
+  try {
+    build = await findBuild(deps, opts);
+    return await printBuild(deps, opts, build, out);
+  } catch (e) {
+    if (e instanceof PipeClosed) return ExitCode.ok;
+    if (deps.signal.aborted) {
+      throw new InterruptedError(build && opts.follow && !isEnded(build) ? `Stopped following build ${build.id}; the build itself keeps running.` : 'Interrupted.');
+    }
+    throw e;
+  }
+}
+
+const codebuildName = (settings: Settings, project: string) => fillPattern(settings.codebuildProject, { project });
+const logGroupOf = (settings: Settings, project: string) => fillPattern(settings.logGroup, { project });
+
+/** The sgn project of a CodeBuild project name, through the codebuildProject pattern (`{project}-build`). */
+function projectOfCodebuildName(pattern: string, name: string): string {
+  const [pre, suf = ''] = pattern.split('{project}');
+  return pattern.includes('{project}') && name.length > pre.length + suf.length && name.startsWith(pre) && name.endsWith(suf) ? name.slice(pre.length, name.length - suf.length) : name;
+}
+
+async function findBuild(deps: TailDeps, opts: LogsTailOptions): Promise<Build> {
+  const { settings } = deps;
+  const fullId = opts.build?.includes(':') ? opts.build : undefined;
+  const cbProject = opts.project !== undefined ? codebuildName(settings, opts.project) : fullId!.slice(0, fullId!.indexOf(':'));
+  if (opts.build) {
+    const id = fullId ?? `${cbProject}:${opts.build}`;
+    const owner = id.slice(0, id.indexOf(':'));
+    if (owner !== cbProject) throw new UsageError(`Build ${id} belongs to CodeBuild project ${owner}, not ${cbProject}.`, 'Drop the project argument, or pass a build of that project.');
+    const b = await getBuild(deps.codebuild, id, deps);
+    if (!b) throw buildNotFound(id, await deps.region());
+    return b;
+  }
+  const project = opts.project!;
+  let latest: Build | undefined;
+  try {
+    const id = await latestBuildId(deps.codebuild, cbProject, deps);
+    latest = id ? await getBuild(deps.codebuild, id, deps) : undefined;
+  } catch (e) {
+    if (e instanceof ProjectNotFound) throw await unknownProject(deps, project, cbProject);
+    throw e;
+  }
+  if (opts.wait && (!latest || isEnded(latest))) return waitForNextBuild(deps, cbProject, latest);
+  if (!latest) {
+    throw new SgnError(`CodeBuild project ${cbProject} has no builds yet (its log group is ${logGroupOf(settings, project)}).`, {
+      hint: `Start one from the pipeline, or wait for it: \`sgn logs tail ${project} --wait\`.`,
+    });
+  }
+  return latest;
+}
+
+async function unknownProject(deps: TailDeps, project: string, cbProject: string): Promise<SgnError> {
+  const region = await deps.region();
+  const names = await listProjectNames(deps.codebuild, deps);
+  const pattern = deps.settings.codebuildProject;
+  const asProjects = (names ?? []).map((n) => projectOfCodebuildName(pattern, n));
+  const close = closeNames(project, asProjects);
+  const where = `${region ? ` in ${region}` : ''} (${cbProject === project ? '' : `for project ${project}, `}log group ${logGroupOf(deps.settings, project)})`;
+  const message = `No CodeBuild project named ${cbProject}${where}.`;
+  let hint: string;
+  if (close.length) hint = `Close names that exist: ${close.join(', ')}.`;
+  else if (names === undefined) hint = 'sgn may not list CodeBuild projects (codebuild:ListProjects) to suggest names; check the name and the codebuildProject setting.';
+  else if (names.length === 0) hint = 'There are no CodeBuild projects in this region; check --region or the AWS profile.';
+  else hint = `No project name is close; \`aws codebuild list-projects\` lists all ${names.length}. If CodeBuild projects are named differently, set codebuildProject (e.g. {project}-build).`;
+  return new SgnError(message, { hint });
+}
+
+async function waitForNextBuild(deps: TailDeps, cbProject: string, latest: Build | undefined): Promise<Build> {
+  deps.io.info(`Waiting for the next build of ${cbProject}${latest ? ` (latest: ${describeBuild(latest, deps.now()).replace(/\.$/, '')})` : ''}; Ctrl-C to stop.`);
+  for (;;) {
+    await deps.sleep(deps.pollMs, deps.signal);
+    const id = await latestBuildId(deps.codebuild, cbProject, deps);
+    if (id && id !== latest?.id) {
+      const b = await getBuild(deps.codebuild, id, deps);
+      if (b) return b;
+    }
+  }
+}
+
+/** Where a build's log is: as the build reports it, else the logGroup setting and the build id's UUID part. */
+export function logTarget(b: Build, settings: Settings, project: string): LogTarget {
+  const logs = b.logs;
+  if (logs?.cloudWatchLogs?.status === 'DISABLED') {
+    throw new SgnError(`Build ${b.id} does not send its log to CloudWatch Logs${logs.s3Logs?.status === 'ENABLED' ? ' (only to S3)' : ''}.`, {
+      hint: logs.s3DeepLink ? `Its log is in S3: ${logs.s3DeepLink}` : "Enable CloudWatch Logs in the CodeBuild project's logsConfig.",
+    });
+  }
+  const id = b.id ?? '';
+  return { group: logs?.groupName ?? logGroupOf(settings, project), stream: logs?.streamName ?? id.slice(id.indexOf(':') + 1) };
+}
+
+async function printBuild(deps: TailDeps, opts: LogsTailOptions, first: Build, out: Writer): Promise<number> {
+  const { io } = deps;
+  let build = first;
+  const id = build.id!;
+  const project = opts.project ?? build.projectName ?? id.slice(0, id.indexOf(':'));
+  const startTime = opts.since?.getTime();
+  const reader = opts.filter ? filterReader(deps.logs, { startTime, pattern: opts.filter }, deps) : streamReader(deps.logs, { startTime }, deps);
+  const format = { timestamps: opts.timestamps, json: opts.json, build: id, color: io.out };
+  let printed = 0;
+  const emit = (events: Parameters<typeof formatEvents>[0]) => {
+    printed += events.length;
+    return out.write(formatEvents(events, format));
+  };
+
+  let ended = isEnded(build);
+  let target = logTarget(build, deps.settings, project);
+  io.info(io.err.dim(describeBuild(build, deps.now()) + (opts.follow && ended ? ' Nothing to follow; --wait waits for the next build.' : '')));
+  deps.debug(`reading ${target.group} ${target.stream}${opts.filter ? ` with filter ${opts.filter}` : ''}`);
+
+  // A build that ended a while ago has all its lines stored; one that just ended gets a second look.
+  let lastLook = !opts.follow || (ended && deps.now().getTime() - (build.endTime?.getTime() ?? 0) > 60_000);
+  let saidWaiting = false;
+  let result: DrainResult;
+  for (;;) {
+    result = await reader.drain(target, emit);
+    if (!opts.follow) break;
+    if (result.missing && !ended && !saidWaiting) {
+      io.info(io.err.dim(`Waiting for the log stream ${target.group} ${target.stream} to appear...`));
+      saidWaiting = true;
+    }
+    if (ended) {
+      if (lastLook) break;
+      // CloudWatch can show a build's last lines a moment after CodeBuild records its end.
+      lastLook = true;
+      await deps.sleep(deps.pollMs, deps.signal);
+      continue;
+    }
+    if (result.events === 0) {
+      // The status is read before the next drain, so every line written before the build ended
+      // is printed before sgn says it ended. A busy stream needs no status check yet.
+      build = (await getBuild(deps.codebuild, id, deps)) ?? build;
+      ended = isEnded(build);
+      target = logTarget(build, deps.settings, project);
+      if (ended) continue;
+    }
+    await deps.sleep(deps.pollMs, deps.signal);
+  }
+
+  if (result.missing) {
+    if (ended) io.warn(`Build ${id} left no log in ${target.group} ${target.stream}.`);
+    else io.info(`Build ${id} has not written its log yet; follow it with -f.`);
+  }
+  if (printed === 0 && !result.missing && (opts.filter || opts.since)) {
+    io.info(`No lines${opts.filter ? ` match ${opts.filter}` : ''}${opts.since ? ` since ${opts.since.toISOString()}` : ''}.`);
+  }
+  if (!ended) {
+    if (!result.missing) io.info(io.err.dim(`${describeBuild(build, deps.now())} Follow it with -f.`));
+    return ExitCode.ok;
+  }
+  const ending = describeEnding(build);
+  if (ending.ok) io.success(ending.text);
+  else if (build.buildStatus === 'STOPPED') io.warn(ending.text);
+  else io.failure(ending.text);
+  return opts.exitStatus && !ending.ok ? ExitCode.failure : ExitCode.ok;
+}
