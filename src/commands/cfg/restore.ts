@@ -8,8 +8,8 @@ export function parseCfgRestore(args: string[], flags: Flags): CfgRestoreOptions
   const [project, env] = args;
   validateCfgProject(project);
   validateCfgEnv(env);
-  const versionId = parseVersionId(flags.version);
-  if (!versionId) throw new UsageError('Say which version to restore with --version <id>.', `List them with: sgn cfg history ${project} ${env}`);
+  const versionId = parseVersionId(flags.versionId);
+  if (!versionId) throw new UsageError('Say which version to restore with --version-id <id>.', `List them with: sgn cfg history ${project} ${env}`);
   return { project, env, versionId, yes: Boolean(flags.yes) };
 }
 
@@ -18,9 +18,9 @@ export const cfgRestore: CommandDef = {
   arguments: '<project> <env>',
   summary: 'make an older version the current config file',
   description: 'Shows the diff from the current file to an older version and, once confirmed, uploads that version\'s bytes as the newest version, only if nobody changed the file meanwhile. The object\'s encryption and content type stay.',
-  examples: ['sgn cfg history web production', 'sgn cfg restore web production --version 3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY', 'sgn cfg restore web production --version 3HL4kqtJ... --yes'],
+  examples: ['sgn cfg history web production', 'sgn cfg restore web production --version-id 3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY', 'sgn cfg restore web production --version-id 3HL4kqtJ... --yes'],
   options: (cmd) => {
-    cmd.requiredOption('--version <id>', 'the version to restore (see `sgn cfg history`)');
+    cmd.option('--version-id <id>', 'the version to restore (see `sgn cfg history`)');
     cmd.option('-y, --yes', 'restore without asking (needed without a terminal)');
   },
   run: async (ctx, args, flags) => {

@@ -68,7 +68,9 @@ export function editorCommand(env: NodeJS.ProcessEnv): string {
 export async function runEditor(ctx: Context, command: string, file: string): Promise<void> {
   const { execa } = await import('execa');
   ctx.debug(`editor: ${command}`);
-  const result = await execa('sh', ['-c', `${command} "$@"`, 'sgn-editor', file], {
+  // `exec`: the shell becomes the editor, so stopping it (Ctrl-C, SIGTERM) stops the editor too,
+  // instead of leaving it running with the terminal.
+  const result = await execa('sh', ['-c', `exec ${command} "$@"`, 'sgn-editor', file], {
     stdio: 'inherit',
     env: ctx.env,
     extendEnv: false,

@@ -206,6 +206,6 @@ export async function cfgHistory(ctx: Context, opts: CfgHistoryOptions): Promise
   const { printTable } = await import('../../table.js');
   await printTable(ctx.io, table);
   if (entries.length > shown.length) ctx.io.info(ctx.io.err.dim(`Showing the newest ${shown.length}; --limit shows more.`));
-  if (ctx.io.stderrIsTTY && shown.length > 1) ctx.io.info(ctx.io.err.dim(`See one: sgn cfg cat ${ref.project} ${ref.env} --version <id>. Bring one back: sgn cfg restore ${ref.project} ${ref.env} --version <id>`));
+  if (ctx.io.stderrIsTTY && shown.length > 1) ctx.io.info(ctx.io.err.dim(`See one: sgn cfg cat ${ref.project} ${ref.env} --version-id <id>. Bring one back: sgn cfg restore ${ref.project} ${ref.env} --version-id <id>`));
   return 0;
 }

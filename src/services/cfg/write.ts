@@ -30,7 +30,7 @@ export interface CfgRestoreOptions {
   yes: boolean;
 }
 
-/** `sgn cfg restore --version`: makes an old version the current one, if nobody changed it meanwhile. */
+/** `sgn cfg restore --version-id`: makes an old version the current one, if nobody changed it meanwhile. */
 export async function cfgRestore(ctx: Context, opts: CfgRestoreOptions): Promise<number> {
   const { io } = ctx;
   if (!opts.yes && !io.canPrompt) throw new UsageError('sgn cfg restore asks before it writes, and there is no terminal to ask on.', 'Pass --yes to restore without asking (scripts, CI).');
