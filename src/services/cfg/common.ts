@@ -20,11 +20,16 @@ export interface Cfg {
   ref(project: string, env: string): ConfigRef;
 }
 
+/** What a cfg service can be given instead of the real thing (tests pass a fake S3). */
+export interface CfgDeps {
+  s3?: S3Api;
+}
+
 /** Reads the settings cfg needs; no AWS call yet (so bad names fail before any request). */
-export function cfgFor(ctx: Context): Cfg {
+export function cfgFor(ctx: Context, deps: CfgDeps = {}): Cfg {
   const settings = ctx.settings();
   const layout = configLayout(settings.configKey);
-  let api: Promise<S3Api> | undefined;
+  let api: Promise<S3Api> | undefined = deps.s3 && Promise.resolve(deps.s3);
   return {
     ctx,
     bucket: settings.configBucket,

@@ -6,7 +6,7 @@
 import type { Context } from '../../context.js';
 import { CancelledError, ConflictError, SgnError, UsageError } from '../../errors.js';
 import { formatAge } from '../../time.js';
-import { assertKnownEnv, cfgFor, resolveEnv, tempRoot, type Cfg } from './common.js';
+import { assertKnownEnv, cfgFor, type CfgDeps, resolveEnv, tempRoot, type Cfg } from './common.js';
 import { conflictMarkerLines, keepLineEndings, merge3 } from './diff.js';
 import { createWorkspace, editorCommand, runEditor, type Workspace } from './editor.js';
 import { joinLines, splitLines, type Line } from './lines.js';
@@ -61,12 +61,12 @@ async function fetchText(cfg: Cfg, ref: ConfigRef): Promise<{ stored?: StoredCon
 }
 
 /** `sgn cfg edit <project> [env]`. */
-export async function cfgEdit(ctx: Context, opts: CfgEditOptions): Promise<number> {
+export async function cfgEdit(ctx: Context, opts: CfgEditOptions, deps: CfgDeps = {}): Promise<number> {
   const { io } = ctx;
   if (!opts.yes && !io.canPrompt) {
     throw new UsageError('sgn cfg edit asks before it uploads, and there is no terminal to ask on.', 'Pass --yes to upload without asking (scripts, CI).');
   }
-  const cfg = cfgFor(ctx);
+  const cfg = cfgFor(ctx, deps);
   cfg.layout.projectPrefix(opts.project); // refuses k8s_deployer/ before any call
   const env = await resolveEnv(cfg, opts.project, opts.env, (e) => `sgn cfg edit ${opts.project} ${e}`);
   const ref = cfg.ref(opts.project, env);

@@ -15,9 +15,9 @@ export interface ConfigLayout {
   keyFor(project: string, env: string): string;
   /** The project and environment of a key, when the key is a config file. */
   parse(key: string): { project: string; env: string } | undefined;
-  /** The literal text before `{project}` (listing starts there). */
+  /** The literal text before the first placeholder (listing starts there). */
   root: string;
-  /** True when `{project}` is followed by "/", so projects are listing "folders". */
+  /** True when the key starts (after root) with `{project}/`, so projects are listing "folders". */
   projectIsFolder: boolean;
   /** The prefix every config key of a project starts with. */
   projectPrefix(project: string): string;
@@ -32,7 +32,7 @@ export function configLayout(pattern: string): ConfigLayout {
   if (count('project') !== 1 || count('env') !== 1) {
     throw new SgnError(`The configKey setting "${pattern}" must contain {project} and {env} once each.`, { hint: "Set it with: sgn config set configKey '{project}/{env}/config'" });
   }
-  const root = pattern.slice(0, pattern.indexOf('{project}'));
+  const root = pattern.slice(0, Math.min(pattern.indexOf('{project}'), pattern.indexOf('{env}')));
   const order: string[] = [];
   const source = pattern
     .split(/(\{project\}|\{env\})/)

@@ -5,7 +5,7 @@ import type { Context } from '../../context.js';
 import { SgnError } from '../../errors.js';
 import { formatAge } from '../../time.js';
 import type { TableModel } from '../../table.js';
-import { cfgFor, listConfigFiles, resolveEnv, type Cfg } from './common.js';
+import { cfgFor, listConfigFiles, type CfgDeps, resolveEnv, type Cfg } from './common.js';
 import { fetchConfig, s3Error, s3Url, type ConfigRef, type StoredConfig } from './store.js';
 import { decodeConfig, formatBytes, maxConfigBytes, validateConfig, type Validation } from './validate.js';
 import { printProblems } from './render.js';
@@ -16,8 +16,8 @@ export interface CfgLsOptions {
 }
 
 /** `sgn cfg ls [project]`: config files with last-modified and size. */
-export async function cfgLs(ctx: Context, opts: CfgLsOptions): Promise<number> {
-  const cfg = cfgFor(ctx);
+export async function cfgLs(ctx: Context, opts: CfgLsOptions, deps: CfgDeps = {}): Promise<number> {
+  const cfg = cfgFor(ctx, deps);
   if (opts.project) cfg.layout.projectPrefix(opts.project); // refuses k8s_deployer before any call
   const files = await listConfigFiles(cfg, opts.project);
   if (opts.json) {
@@ -61,8 +61,8 @@ export interface CfgCatOptions {
 }
 
 /** `sgn cfg cat`: the stored bytes untouched, or (`--json`) the Secret the deployer would build. */
-export async function cfgCat(ctx: Context, opts: CfgCatOptions): Promise<number> {
-  const cfg = cfgFor(ctx);
+export async function cfgCat(ctx: Context, opts: CfgCatOptions, deps: CfgDeps = {}): Promise<number> {
+  const cfg = cfgFor(ctx, deps);
   cfg.layout.projectPrefix(opts.project);
   const env = await resolveEnv(cfg, opts.project, opts.env, (e) => `sgn cfg cat ${opts.project} ${e}`);
   const ref = cfg.ref(opts.project, env);
@@ -92,8 +92,8 @@ export interface CfgDiffOptions {
 }
 
 /** `sgn cfg diff`: keys only in one environment, and keys whose values differ. */
-export async function cfgDiff(ctx: Context, opts: CfgDiffOptions): Promise<number> {
-  const cfg = cfgFor(ctx);
+export async function cfgDiff(ctx: Context, opts: CfgDiffOptions, deps: CfgDeps = {}): Promise<number> {
+  const cfg = cfgFor(ctx, deps);
   const refs = [cfg.ref(opts.project, opts.envA), cfg.ref(opts.project, opts.envB)];
   const [a, b] = await Promise.all(refs.map((r) => readExisting(cfg, r)));
   for (const [i, side] of [a, b].entries()) {
@@ -150,8 +150,8 @@ export interface CfgHistoryOptions {
 }
 
 /** `sgn cfg history`: the S3 object versions of a config file, newest first. */
-export async function cfgHistory(ctx: Context, opts: CfgHistoryOptions): Promise<number> {
-  const cfg = cfgFor(ctx);
+export async function cfgHistory(ctx: Context, opts: CfgHistoryOptions, deps: CfgDeps = {}): Promise<number> {
+  const cfg = cfgFor(ctx, deps);
   cfg.layout.projectPrefix(opts.project);
   const env = await resolveEnv(cfg, opts.project, opts.env, (e) => `sgn cfg history ${opts.project} ${e}`);
   const ref = cfg.ref(opts.project, env);

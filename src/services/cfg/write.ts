@@ -6,7 +6,7 @@
 import type { Context } from '../../context.js';
 import { CancelledError, ConflictError, SgnError, UsageError } from '../../errors.js';
 import { formatAge } from '../../time.js';
-import { assertKnownEnv, cfgFor, type Cfg } from './common.js';
+import { assertKnownEnv, cfgFor, type CfgDeps, type Cfg } from './common.js';
 import { dominantEol, endsWithNewline, joinLines, normalizeEnds, splitLines, type Line } from './lines.js';
 import { configSection, deployerValue, parseConfig, type ParsedConfig } from './parser.js';
 import { describeKeyChanges, printDiff, printProblems } from './render.js';
@@ -31,10 +31,10 @@ export interface CfgRestoreOptions {
 }
 
 /** `sgn cfg restore --version-id`: makes an old version the current one, if nobody changed it meanwhile. */
-export async function cfgRestore(ctx: Context, opts: CfgRestoreOptions): Promise<number> {
+export async function cfgRestore(ctx: Context, opts: CfgRestoreOptions, deps: CfgDeps = {}): Promise<number> {
   const { io } = ctx;
   if (!opts.yes && !io.canPrompt) throw new UsageError('sgn cfg restore asks before it writes, and there is no terminal to ask on.', 'Pass --yes to restore without asking (scripts, CI).');
-  const cfg = cfgFor(ctx);
+  const cfg = cfgFor(ctx, deps);
   const ref = cfg.ref(opts.project, opts.env);
   const old = await fetchText(cfg, ref, opts.versionId);
   if (!old.stored) throw new SgnError(`${s3Url(ref)} has no version "${opts.versionId}".`, { hint: `List its versions with: sgn cfg history ${opts.project} ${opts.env}` });
@@ -141,9 +141,9 @@ const maxAttempts = 4;
  * conditional write; when someone wrote in between, re-reads and re-applies (a key-level patch
  * on top of their version loses nothing of theirs).
  */
-export async function cfgSetKeys(ctx: Context, opts: CfgSetOptions): Promise<number> {
+export async function cfgSetKeys(ctx: Context, opts: CfgSetOptions, deps: CfgDeps = {}): Promise<number> {
   const { io } = ctx;
-  const cfg = cfgFor(ctx);
+  const cfg = cfgFor(ctx, deps);
   const ref = cfg.ref(opts.project, opts.env);
   const spelled = opts.set.map(({ key, value }) => {
     const s = spellValue(value);
