@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { clientConfig, cliEnv, motoServer, resetMoto } from '../../helpers/aws.js';
 import { runSgn } from '../../helpers/cli.js';
+import { plain, runSgnInPty } from '../../helpers/pty.js';
 import { runSgnBytes, versionsOf } from '../../helpers/cfg.js';
 import { ConfigParserOracle } from '../../helpers/configparser-oracle.js';
 import { createConfigBucket, putConfigFile, putDeployerKubeConfigs } from '../../../src/sandbox/fixtures-cfg.js';
@@ -114,6 +115,12 @@ describe('sgn cfg ls / cat / diff / history (against moto)', () => {
       assert.equal(res.code, 2);
       assert.equal(res.stdout, '');
       assert.match(res.stderr, /config files for staging, production; say which environment/);
+    });
+
+    it('given no env and several config files on a terminal, then a choice; the chosen file is printed', async () => {
+      const res = await runSgnInPty(['cfg', 'cat', 'web'], { env: cliEnv(url), steps: [{ waitFor: /Which environment of web\?[\s\S]*production/, send: '\u001b[B\r' }] });
+      assert.equal(res.code, 0, plain(res.output));
+      assert.match(plain(res.output), /DB_HOST=db\.production\nDB_PORT=5432/);
     });
 
     it('given an environment without a file, then one sentence and a hint', async () => {

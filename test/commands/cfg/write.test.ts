@@ -156,6 +156,20 @@ describe('sgn cfg set / unset / restore (against moto)', () => {
       assert.equal(now.kmsKeyId, kms);
     });
 
+    it('given the file was deleted, then history shows the delete marker and restore brings a version back (If-None-Match)', async () => {
+      const p = project();
+      const v1 = await putConfigFile(s3, bucket, keyOf(p), 'A=1\n');
+      const { DeleteObjectCommand } = await import('@aws-sdk/client-s3');
+      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: keyOf(p) }));
+      const history = await runSgn(['cfg', 'history', p, 'staging'], { env: cliEnv(url) });
+      assert.equal(history.code, 0, history.stderr);
+      assert.match(history.stdout.split('\n')[1], /\tdeleted \(current\)$/);
+      const res = await runSgn(['cfg', 'restore', p, 'staging', '--version-id', v1.versionId!, '--yes'], { env: cliEnv(url) });
+      assert.equal(res.code, 0, res.stderr);
+      assert.equal((await readObject(s3, bucket, keyOf(p))).bytes.toString(), 'A=1\n');
+      assert.equal((await versionsOf(s3, bucket, keyOf(p))).length, 3);
+    });
+
     it('given no terminal and no --yes, then a usage error and nothing written', async () => {
       const p = project();
       const v1 = await putConfigFile(s3, bucket, keyOf(p), 'A=1\n');

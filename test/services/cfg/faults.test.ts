@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { S3Api, S3Object } from '../../../src/aws/s3.js';
 import { cfgRestore, cfgSetKeys } from '../../../src/services/cfg/write.js';
+import { cfgLs } from '../../../src/services/cfg/read.js';
 import { ConflictError } from '../../../src/errors.js';
 import { testContext } from '../../helpers/cfg.js';
 
@@ -71,5 +72,40 @@ describe('cfg services under S3 faults (fakes)', () => {
     await assert.rejects(cfgRestore(ctx, { project: 'web', env: 'staging', versionId: 'v1', yes: true }, { s3: s3.api }), (e: Error) => e instanceof ConflictError && /changed while you were confirming; nothing was restored/.test(e.message));
     assert.equal(s3.puts.length, 1);
     assert.equal(s3.puts[0].IfMatch, '"v1"');
+  });
+
+  it('given listings that come in partial pages, when ls, then every page is read and k8s_deployer/ is never listed into', async () => {
+    const { ctx, stdout } = await testContext();
+    const calls: { Prefix?: string; Delimiter?: string; ContinuationToken?: string }[] = [];
+    const fail = () => {
+      throw new Error('unexpected S3 call');
+    };
+    const api: S3Api = {
+      getObject: fail,
+      getObjectTagging: fail,
+      putObject: fail,
+      listObjectVersions: fail,
+      getBucketVersioning: fail,
+      listObjectsV2: async (input) => {
+        calls.push({ Prefix: input.Prefix, Delimiter: input.Delimiter, ContinuationToken: input.ContinuationToken });
+        if (input.Prefix?.startsWith('k8s_deployer')) throw new Error('listed the deployer folder');
+        if (input.Delimiter === '/') {
+          return input.ContinuationToken
+            ? { CommonPrefixes: [{ Prefix: 'k8s_deployer/' }, { Prefix: 'web/' }], IsTruncated: false, $metadata: {} }
+            : { CommonPrefixes: [{ Prefix: 'api/' }], IsTruncated: true, NextContinuationToken: 'p2', $metadata: {} };
+        }
+        const at = new Date('2024-01-01T00:00:00Z');
+        if (input.Prefix === 'api/') return { Contents: [{ Key: 'api/staging/config', Size: 3, LastModified: at }], IsTruncated: false, $metadata: {} };
+        return input.ContinuationToken
+          ? { Contents: [{ Key: 'web/production/config', Size: 5, LastModified: at }], IsTruncated: false, $metadata: {} }
+          : { Contents: [{ Key: 'web/staging/config', Size: 4, LastModified: at }, { Key: 'web/staging/readme', Size: 1, LastModified: at }], IsTruncated: true, NextContinuationToken: 'w2', $metadata: {} };
+      },
+    };
+    assert.equal(await cfgLs(ctx, { json: true }, { s3: api }), 0);
+    assert.deepEqual(
+      (JSON.parse(stdout()) as { key: string }[]).map((f) => f.key),
+      ['api/staging/config', 'web/staging/config', 'web/production/config'],
+    );
+    assert.equal(calls.length, 5);
   });
 });
