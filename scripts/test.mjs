@@ -18,8 +18,10 @@ const patterns = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const grep = process.argv.find((a) => a.startsWith('--grep='))?.slice('--grep='.length);
 const allTests = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? allTests(join(dir, e.name)) : e.name.endsWith('.test.ts') ? [join(dir, e.name)] : []));
 const files = (patterns.length ? patterns : allTests('test')).sort();
-const mocha = new Mocha({ timeout: 120_000, reporter: 'spec', ...(grep ? { grep } : {}) });
-mocha.addFile(fileURLToPath(new URL('../test/setup.ts', import.meta.url)));
+// Root hooks (stop moto and the other emulators at the end): Mocha only reads a `mochaHooks`
+// export for --require'd files on its CLI, so the programmatic run passes them itself.
+const { mochaHooks } = await import('../test/setup.ts');
+const mocha = new Mocha({ timeout: 120_000, reporter: 'spec', rootHooks: mochaHooks, ...(grep ? { grep } : {}) });
 for (const f of files) mocha.addFile(f);
 await mocha.loadFilesAsync();
 

@@ -70,7 +70,9 @@ export async function startMoto(opts: { server: string; logFile?: string; detach
   const child = spawn(opts.server, ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', out, out],
     detached: Boolean(opts.detached),
-    env: { ...process.env, MOTO_ENABLE_RECORDING: 'false' },
+    // moto reads MOTO_ENABLE_RECORDING with Python's bool(): any non-empty value, "false" too,
+    // turns recording ON (every request body, config values included, into ./moto_recording).
+    env: { ...process.env, MOTO_ENABLE_RECORDING: '' },
   });
   if (typeof out === 'number') closeSync(out);
   let exited = false;
