@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { sgnBin } from './cli.js';
+import { onStop } from './processes.js';
 import type { Context } from '../../src/context.js';
 
 export const scriptedEditor = fileURLToPath(new URL('../fixtures/scripted-editor.mjs', import.meta.url));
@@ -33,6 +34,7 @@ export interface EditorStep {
 export function scratch(): { dir: string; tmp: string; file(name: string): string } {
   const dir = mkdtempSync(join(tmpdir(), 'sgn-cfg-test-'));
   const tmp = mkdtempSync(join(dir, 'tmp-'));
+  onStop(async () => rmSync(dir, { recursive: true, force: true }));
   return { dir, tmp, file: (name) => join(dir, name) };
 }
 
