@@ -47,7 +47,9 @@ function buildProgram(streams: Streams, onAction: (def: CommandDef, cmd: Command
     cmd.addHelpText('after', '\nExamples:\n' + def.examples.map((e) => `  $ ${e}`).join('\n'));
     cmd.action((...all: unknown[]) => {
       const self = all[all.length - 1] as Command;
-      onAction(def, self, self.args.slice(0, self.registeredArguments.length).filter((a): a is string => typeof a === 'string'));
+      // A variadic last argument (`<KEY=VALUE...>`) takes every remaining word.
+      const count = self.registeredArguments.at(-1)?.variadic ? self.args.length : self.registeredArguments.length;
+      onAction(def, self, self.args.slice(0, count).filter((a): a is string => typeof a === 'string'));
     });
   };
   for (const def of commandTree) {

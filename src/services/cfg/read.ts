@@ -1,0 +1,211 @@
+/**
+ * The read commands of `sgn cfg`: ls, cat, diff between environments, and history.
+ */
+import type { Context } from '../../context.js';
+import { SgnError } from '../../errors.js';
+import { formatAge } from '../../time.js';
+import type { TableModel } from '../../table.js';
+import { cfgFor, listConfigFiles, type CfgDeps, resolveEnv, type Cfg } from './common.js';
+import { fetchConfig, s3Error, s3Url, type ConfigRef, type StoredConfig } from './store.js';
+import { decodeConfig, formatBytes, maxConfigBytes, validateConfig, type Validation } from './validate.js';
+import { printProblems } from './render.js';
+
+export interface CfgLsOptions {
+  project?: string;
+  json: boolean;
+}
+
+/** `sgn cfg ls [project]`: config files with last-modified and size. */
+export async function cfgLs(ctx: Context, opts: CfgLsOptions, deps: CfgDeps = {}): Promise<number> {
+  const cfg = cfgFor(ctx, deps);
+  if (opts.project) cfg.layout.projectPrefix(opts.project); // refuses k8s_deployer before any call
+  const files = await listConfigFiles(cfg, opts.project);
+  if (opts.json) {
+    ctx.io.json(files.map((f) => ({ project: f.project, env: f.env, key: f.key, lastModified: f.lastModified?.toISOString() ?? null, size: f.size })));
+    return 0;
+  }
+  if (files.length === 0) {
+    ctx.io.info(opts.project ? `Project "${opts.project}" has no config files in s3://${cfg.bucket}.` : `No config files in s3://${cfg.bucket}.`);
+    return 0;
+  }
+  const now = ctx.now();
+  const table: TableModel = {
+    columns: [{ header: 'Project' }, { header: 'Env' }, { header: 'Modified' }, { header: 'Size' }],
+    rows: files.map((f) => [f.project, f.env, f.lastModified ? formatAge(f.lastModified, now) : '?', formatBytes(f.size)]),
+  };
+  const { printTable } = await import('../../table.js');
+  await printTable(ctx.io, table);
+  return 0;
+}
+
+/** Reads a config file that must exist, as text the deployer can read (else a clear error). */
+async function readExisting(cfg: Cfg, ref: ConfigRef, versionId?: string): Promise<{ stored: StoredConfig; text: string; validation: Validation }> {
+  const stored = await fetchConfig(await cfg.s3(), ref, { versionId, maxBytes: maxConfigBytes, debug: cfg.ctx.debug });
+  if (!stored) throw missingFile(ref);
+  const decoded = decodeConfig(stored.bytes);
+  if (!decoded.ok) throw new SgnError(`${s3Url(ref)} is not a config file the deployer can read: ${decoded.reason}.`, { hint: 'Inspect it with `aws s3 cp`, then replace it with sgn cfg edit.' });
+  return { stored, text: decoded.text, validation: validateConfig(decoded.text) };
+}
+
+function missingFile(ref: ConfigRef): SgnError {
+  return new SgnError(`There is no config file for ${ref.project} in ${ref.env} (${s3Url(ref)}).`, {
+    hint: `See what exists: sgn cfg ls ${ref.project}. Create it with: sgn cfg edit ${ref.project} ${ref.env}`,
+  });
+}
+
+export interface CfgCatOptions {
+  project: string;
+  env?: string;
+  json: boolean;
+  versionId?: string;
+}
+
+/** `sgn cfg cat`: the stored bytes untouched, or (`--json`) the Secret the deployer would build. */
+export async function cfgCat(ctx: Context, opts: CfgCatOptions, deps: CfgDeps = {}): Promise<number> {
+  const cfg = cfgFor(ctx, deps);
+  cfg.layout.projectPrefix(opts.project);
+  const env = await resolveEnv(cfg, opts.project, opts.env, (e) => `sgn cfg cat ${opts.project} ${e}`);
+  const ref = cfg.ref(opts.project, env);
+  if (!opts.json) {
+    // Bytes as stored: no decoding, no size limit beyond a sane one for a terminal.
+    const stored = await fetchConfig(await cfg.s3(), ref, { versionId: opts.versionId, maxBytes: 16 * maxConfigBytes, debug: ctx.debug });
+    if (!stored) throw missingFile(ref);
+    ctx.io.write(stored.bytes);
+    return 0;
+  }
+  const { validation } = await readExisting(cfg, ref, opts.versionId);
+  if (validation.errors.length) {
+    printProblems(ctx.io, validation, `${s3Url(ref)} has problems the deployer refuses:`);
+    throw new SgnError(`The deployer would refuse ${s3Url(ref)}, so there are no keys to show.`, { hint: `Fix it with: sgn cfg edit ${opts.project} ${env}` });
+  }
+  ctx.io.json(Object.fromEntries(validation.entries.map((e) => [e.key, e.value])));
+  return 0;
+}
+
+export interface CfgDiffOptions {
+  project: string;
+  envA: string;
+  envB: string;
+  showValues: boolean;
+  json: boolean;
+  exitCode: boolean;
+}
+
+/** `sgn cfg diff`: keys only in one environment, and keys whose values differ. */
+export async function cfgDiff(ctx: Context, opts: CfgDiffOptions, deps: CfgDeps = {}): Promise<number> {
+  const cfg = cfgFor(ctx, deps);
+  const refs = [cfg.ref(opts.project, opts.envA), cfg.ref(opts.project, opts.envB)];
+  const [a, b] = await Promise.all(refs.map((r) => readExisting(cfg, r)));
+  for (const [i, side] of [a, b].entries()) {
+    if (side.validation.errors.length) {
+      printProblems(ctx.io, side.validation, `${s3Url(refs[i])} has problems the deployer refuses:`);
+      throw new SgnError(`The deployer would refuse ${s3Url(refs[i])}, so it cannot be compared.`, { hint: `Fix it with: sgn cfg edit ${opts.project} ${refs[i].env}` });
+    }
+  }
+  const va = new Map(a.validation.entries.map((e) => [e.key, e.value]));
+  const vb = new Map(b.validation.entries.map((e) => [e.key, e.value]));
+  const keys = [...new Set([...va.keys(), ...vb.keys()])].sort();
+  const onlyA = keys.filter((k) => !vb.has(k));
+  const onlyB = keys.filter((k) => !va.has(k));
+  const differ = keys.filter((k) => va.has(k) && vb.has(k) && va.get(k) !== vb.get(k));
+  const same = keys.filter((k) => va.has(k) && vb.has(k) && va.get(k) === vb.get(k));
+  const differs = onlyA.length + onlyB.length + differ.length > 0;
+
+  if (opts.json) {
+    ctx.io.json({
+      project: opts.project,
+      envs: [opts.envA, opts.envB],
+      onlyIn: { [opts.envA]: onlyA, [opts.envB]: onlyB },
+      differ,
+      same,
+      ...(opts.showValues ? { values: Object.fromEntries(keys.map((k) => [k, { [opts.envA]: va.get(k) ?? null, [opts.envB]: vb.get(k) ?? null }])) } : {}),
+    });
+    return differs && opts.exitCode ? 1 : 0;
+  }
+  const summary = `${opts.project}: ${onlyA.length} only in ${opts.envA}, ${onlyB.length} only in ${opts.envB}, ${differ.length} differ, ${same.length} the same.`;
+  if (!differs) {
+    ctx.io.info(`${opts.envA} and ${opts.envB} of ${opts.project} have the same ${same.length} keys and values.`);
+    return 0;
+  }
+  const rows = [
+    ...onlyA.map((k) => ({ k, status: `only in ${opts.envA}`, role: 'warn' as const })),
+    ...onlyB.map((k) => ({ k, status: `only in ${opts.envB}`, role: 'warn' as const })),
+    ...differ.map((k) => ({ k, status: 'differs', role: 'bad' as const })),
+  ].sort((x, y) => x.k.localeCompare(y.k));
+  const table: TableModel = {
+    columns: [{ header: 'Key' }, { header: 'Status' }, ...(opts.showValues ? [{ header: opts.envA }, { header: opts.envB }] : [])],
+    rows: rows.map((r) => [r.k, { text: r.status, role: r.role }, ...(opts.showValues ? [va.get(r.k) ?? '-', vb.get(r.k) ?? '-'] : [])]),
+  };
+  const { printTable } = await import('../../table.js');
+  await printTable(ctx.io, table);
+  ctx.io.info(ctx.io.err.dim(summary + (opts.showValues ? '' : ' Values are hidden; add --show-values to see them.')));
+  return opts.exitCode ? 1 : 0;
+}
+
+export interface CfgHistoryOptions {
+  project: string;
+  env?: string;
+  json: boolean;
+  limit: number;
+}
+
+/** `sgn cfg history`: the S3 object versions of a config file, newest first. */
+export async function cfgHistory(ctx: Context, opts: CfgHistoryOptions, deps: CfgDeps = {}): Promise<number> {
+  const cfg = cfgFor(ctx, deps);
+  cfg.layout.projectPrefix(opts.project);
+  const env = await resolveEnv(cfg, opts.project, opts.env, (e) => `sgn cfg history ${opts.project} ${e}`);
+  const ref = cfg.ref(opts.project, env);
+  const s3 = await cfg.s3();
+  type Entry = { versionId: string; lastModified?: Date; size: number | null; etag: string | null; latest: boolean; deleted: boolean };
+  const entries: Entry[] = [];
+  let status: string | undefined;
+  try {
+    status = (await s3.getBucketVersioning({ Bucket: ref.bucket })).Status;
+    let keyMarker: string | undefined;
+    let versionMarker: string | undefined;
+    do {
+      const page = await s3.listObjectVersions({ Bucket: ref.bucket, Prefix: ref.key, KeyMarker: keyMarker, VersionIdMarker: versionMarker });
+      for (const v of page.Versions ?? []) {
+        if (v.Key === ref.key) entries.push({ versionId: v.VersionId ?? 'null', lastModified: v.LastModified, size: v.Size ?? 0, etag: v.ETag ?? null, latest: Boolean(v.IsLatest), deleted: false });
+      }
+      for (const d of page.DeleteMarkers ?? []) {
+        if (d.Key === ref.key) entries.push({ versionId: d.VersionId ?? 'null', lastModified: d.LastModified, size: null, etag: null, latest: Boolean(d.IsLatest), deleted: true });
+      }
+      // Versions come sorted by key, so once past ours there is nothing more to read.
+      const pastKey = page.NextKeyMarker !== undefined && page.NextKeyMarker !== ref.key;
+      keyMarker = page.IsTruncated && !pastKey ? page.NextKeyMarker : undefined;
+      versionMarker = page.IsTruncated && !pastKey ? page.NextVersionIdMarker : undefined;
+    } while (keyMarker && entries.length <= opts.limit);
+  } catch (e) {
+    throw s3Error(e, ref, `reading the versions of ${s3Url(ref)}`);
+  }
+  entries.sort((x, y) => (y.lastModified?.getTime() ?? 0) - (x.lastModified?.getTime() ?? 0) || Number(y.latest) - Number(x.latest));
+  const shown = entries.slice(0, opts.limit);
+
+  if (status !== 'Enabled') {
+    const hint = `Turn versioning on (then every change is kept): aws s3api put-bucket-versioning --bucket ${ref.bucket} --versioning-configuration Status=Enabled`;
+    if (status === 'Suspended') ctx.io.warn(`Versioning of s3://${ref.bucket} is suspended: changes since then replaced each other without history. ${hint}`);
+    else ctx.io.warn(`s3://${ref.bucket} has no versioning, so there is no history of ${ref.key}: only the current file exists. ${hint}`);
+  }
+  if (opts.json) {
+    ctx.io.json(shown.map((e) => ({ ...e, lastModified: e.lastModified?.toISOString() ?? null })));
+    return 0;
+  }
+  if (shown.length === 0) throw new SgnError(`There is no config file for ${ref.project} in ${ref.env} (${s3Url(ref)}), now or in its history.`, { hint: `See what exists: sgn cfg ls ${ref.project}` });
+  const now = ctx.now();
+  const table: TableModel = {
+    columns: [{ header: 'Version' }, { header: 'Modified' }, { header: 'When' }, { header: 'Size' }, { header: '' }],
+    rows: shown.map((e) => [
+      e.versionId,
+      e.lastModified?.toISOString().replace(/\.\d+Z$/, 'Z') ?? '?',
+      e.lastModified ? formatAge(e.lastModified, now) : '?',
+      e.size === null ? '-' : formatBytes(e.size),
+      e.deleted ? { text: e.latest ? 'deleted (current)' : 'deleted', role: 'bad' } : e.latest ? { text: 'current', role: 'good' } : '',
+    ]),
+  };
+  const { printTable } = await import('../../table.js');
+  await printTable(ctx.io, table);
+  if (entries.length > shown.length) ctx.io.info(ctx.io.err.dim(`Showing the newest ${shown.length}; --limit shows more.`));
+  if (ctx.io.stderrIsTTY && shown.length > 1) ctx.io.info(ctx.io.err.dim(`See one: sgn cfg cat ${ref.project} ${ref.env} --version-id <id>. Bring one back: sgn cfg restore ${ref.project} ${ref.env} --version-id <id>`));
+  return 0;
+}
