@@ -26,30 +26,39 @@ async function seed(env) {
   }
 }
 
-export function scenarios(env) {
-  const awsEnv = env.awsEnv();
+export async function scenarios(env) {
   const lines = (n) => (out) => {
     const got = out.trimEnd().split('\n').length;
     return got === n ? undefined : `expected ${n} lines on stdout, got ${got}`;
   };
-  const scanned = (n) => (out) => {
+  const items = (n) => (out) => {
     const count = JSON.parse(out).Items.length;
     return count === n ? undefined : `expected ${n} items, got ${count}`;
   };
   let seeded;
   const setup = () => (seeded ??= seed(env));
-  return [
-    {
-      name: `sgn ls deployed (${projects.toLocaleString('en')} projects x 2 envs)`,
+  // The same table behind a proxy that replays moto's earlier replies: moto spends seconds of
+  // Python on a full Scan, for both sides alike; this shows what the clients themselves cost.
+  const proxy = await env.lib.startMemoProxy(env.moto.url);
+  env.onStop(proxy.stop);
+  const scanAll = (endpoint, label) => {
+    const awsEnv = env.awsEnv({ AWS_ENDPOINT_URL: endpoint });
+    return {
+      name: `sgn ls deployed, ${projects.toLocaleString('en')} projects x 2 envs${label}`,
       setup,
       // Piped, as in a script: tab-separated rows with a header line.
       sgn: { argv: [...env.sgn, 'ls', 'deployed'], env: awsEnv, check: lines(projects + 1) },
-      peer: { argv: env.awsArgv('dynamodb', 'scan', '--table-name', table), env: awsEnv, check: scanned(projects * 2) },
+      peer: { argv: [env.aws, '--endpoint-url', endpoint, 'dynamodb', 'scan', '--table-name', table], env: awsEnv, check: items(projects * 2) },
       peerLabel: 'aws dynamodb scan',
       budget: { ratio: 0.5 },
       runs: 10,
       warmup: 1,
-    },
+    };
+  };
+  const awsEnv = env.awsEnv();
+  return [
+    scanAll(env.moto.url, ''),
+    scanAll(proxy.url, ' (moto replies replayed)'),
     {
       name: `sgn ls deployed --project ${one}`,
       setup,
@@ -57,7 +66,7 @@ export function scenarios(env) {
       peer: {
         argv: env.awsArgv('dynamodb', 'query', '--table-name', table, '--key-condition-expression', 'Application = :p', '--expression-attribute-values', JSON.stringify({ ':p': { S: one } })),
         env: awsEnv,
-        check: scanned(2),
+        check: items(2),
       },
       peerLabel: 'aws dynamodb query',
       // performance.md names no budget for one project; the ls deployed one applies.

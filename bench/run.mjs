@@ -7,7 +7,7 @@
 // BENCH_ONLY (a regular expression: only scenarios whose name matches), BENCH_NO_BUILD=1.
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { devNull, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { register } from 'tsx/esm/api';
@@ -46,11 +46,11 @@ function missingPrerequisites() {
   return missing;
 }
 
-/** Every scenario module: bench/*.mjs except this runner and the library. */
+/** Every scenario module: bench/*.mjs but this runner, the library and _*.mjs; start-up first. */
 function scenarioModules() {
   return readdirSync(join(root, 'bench'))
     .filter((f) => f.endsWith('.mjs') && !['run.mjs', 'lib.mjs'].includes(f) && !f.startsWith('_'))
-    .sort()
+    .sort((a, b) => Number(b === 'startup.mjs') - Number(a === 'startup.mjs') || a.localeCompare(b))
     .map((f) => join(root, 'bench', f));
 }
 
@@ -108,8 +108,9 @@ async function runScenario(s, env, meter) {
   await s.setup?.();
   try {
     const started = Date.now();
-    const samples = await alternate(sides, { runs, warmup, maxSpread: options.maxSpread, onRound: (n) => process.stderr.write(`\r  ${s.name}: ${n} rounds`) });
-    process.stderr.write(` (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+    const progress = (n) => process.stderr.isTTY && process.stderr.write(`\r  ${n} rounds`);
+    const samples = await alternate(sides, { runs, warmup, maxSpread: options.maxSpread, onRound: progress });
+    process.stderr.write(`${process.stderr.isTTY ? '\r' : ''}  ${samples[0].ms.length} rounds (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
     const row = resultRow(s.name, s.budget, samples);
     const notes = samples.slice(2).map((x) => `${s.name}: for reference, ${x.label} took ${median(x.ms).toFixed(0)} ms (${(median(x.ms) / row.peerMs).toFixed(2)}x ${row.peer}), peak ${Math.max(...x.rssMiB).toFixed(0)} MiB.`);
     return { row, notes };
@@ -121,7 +122,7 @@ async function runScenario(s, env, meter) {
 /** A row a module measured itself (`results()`): the runner adds ratio, budget text and met. */
 function ownRow(r) {
   const row = { peer: '-', runs: '-', ...r, ratio: r.ratio ?? r.sgnMs / r.peerMs };
-  row.met = budgetMet(r.budget, row);
+  row.met = r.met ?? budgetMet(r.budget, row);
   row.budget = budgetText(r.budget);
   return row;
 }
@@ -142,7 +143,11 @@ async function main() {
   register();
   const { ensureMoto, startMoto } = await import('../src/sandbox/moto.ts');
   const server = await ensureMoto(process.env, log);
+  // startMoto sets MOTO_ENABLE_RECORDING=false, which moto reads as true (any non-empty string):
+  // it would append every request to ./moto_recording. Send that log nowhere, then stop it.
+  process.env.MOTO_RECORDER_FILEPATH = devNull;
   const moto = await startMoto({ server });
+  await fetch(`${moto.url}/moto-api/recorder/stop-recording`, { method: 'POST' });
   onStop(() => moto.stop());
   const meter = startMeter();
   onStop(() => meter.close());
@@ -161,32 +166,36 @@ async function main() {
       rows.push({ scenario: name, error: `could not load: ${e.message.split('\n')[0]}` });
       continue;
     }
+    const produce = [mod.scenarios, mod.results, mod.default].find((f) => typeof f === 'function');
+    if (!produce) {
+      rows.push({ scenario: name, error: 'exports neither scenarios(env) nor results(env) (see bench/README.md)' });
+      continue;
+    }
+    let items;
     try {
-      if (typeof mod.scenarios === 'function') {
-        for (const s of await mod.scenarios(env)) {
-          if (options.only && !options.only.test(s.name)) continue;
-          if (s.skip) {
-            rows.push({ scenario: s.name, budget: budgetText(s.budget), error: `skipped: ${s.skip}` });
-            continue;
-          }
-          log(`- ${s.name} vs ${s.peerLabel ?? 'peer'}`);
-          try {
-            const r = await runScenario(s, env, meter);
-            rows.push(r.row);
-            notes.push(...r.notes);
-          } catch (e) {
-            process.stderr.write('\n');
-            rows.push({ scenario: s.name, peer: s.peerLabel, budget: budgetText(s.budget), error: e.message.split('\n')[0] });
-          }
-        }
-      } else if (typeof mod.results === 'function') {
-        log(`- ${name} (measures itself)`);
-        for (const r of await mod.results(env)) if (!options.only || options.only.test(r.scenario)) rows.push(ownRow(r));
-      } else {
-        rows.push({ scenario: name, error: 'exports neither scenarios(env) nor results(env) (see bench/README.md)' });
-      }
+      items = await produce(env);
     } catch (e) {
       rows.push({ scenario: name, error: e.message.split('\n')[0] });
+      continue;
+    }
+    for (const item of items ?? []) {
+      const title = item.name ?? item.scenario ?? name;
+      if (options.only && !options.only.test(title)) continue;
+      if (item.sgnMs !== undefined) {
+        // Measured by the module itself.
+        rows.push(ownRow({ scenario: title, ...item }));
+      } else if (item.skip) {
+        rows.push({ scenario: title, budget: budgetText(item.budget), error: `skipped: ${item.skip}` });
+      } else {
+        log(`- ${title} vs ${item.peerLabel ?? 'peer'}`);
+        try {
+          const r = await runScenario({ ...item, name: title }, env, meter);
+          rows.push(r.row);
+          notes.push(...r.notes);
+        } catch (e) {
+          rows.push({ scenario: title, peer: item.peerLabel, budget: budgetText(item.budget), error: e.message.split('\n')[0] });
+        }
+      }
     }
   }
   process.stdout.write('\n' + formatTable(rows) + '\n');
