@@ -38,6 +38,8 @@ await renderHelp();
  * commander is most of their start-up. Made from the same commander tree, they cannot drift.
  * commander wraps help to the terminal's width (80 when not a terminal), so each file holds
  * every distinct rendering with the width it starts at: { widths: [[from, text index]], texts }.
+ * This holds because help depends on the command tree and the width only, never on settings or
+ * the environment (main() parses argv before it builds a context); keep it that way.
  */
 async function renderHelp() {
   const { main, helpInvocations } = await import(new URL('cli.js', dist).href);
@@ -48,7 +50,8 @@ async function renderHelp() {
     return { ...out, code };
   };
   mkdirSync(new URL('help/', dist));
-  for (const argv of helpInvocations()) {
+  // Only names the launcher looks up (its rule, bin/sgn.js), so that no two argv share a file.
+  for (const argv of helpInvocations().filter((a) => a.every((x) => /^-{0,2}[a-z0-9][a-z0-9-]*$/.test(x)))) {
     const unbounded = await render(argv, 100_000);
     // Only plain help screens: printed on stdout, exit code 0.
     if (unbounded.code !== 0 || unbounded.stderr) continue;
