@@ -121,7 +121,7 @@ async function runScenario(s, env, meter) {
 
 /** A row a module measured itself (`results()`): the runner adds ratio, budget text and met. */
 function ownRow(r) {
-  const row = { peer: '-', runs: '-', ...r, ratio: r.ratio ?? r.sgnMs / r.peerMs };
+  const row = { runs: '-', ...r, peer: r.peer ?? r.peerLabel ?? '-', ratio: r.ratio ?? r.sgnMs / r.peerMs };
   row.met = r.met ?? budgetMet(r.budget, row);
   row.budget = budgetText(r.budget);
   return row;
