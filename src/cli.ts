@@ -70,7 +70,7 @@ function buildProgram(streams: Streams, onAction: (def: CommandDef, cmd: Command
 
 /**
  * Every argv that only shows a help screen: none, `--help`/`-h`, and `<group> [command] --help`
- * (aliases too). The build renders each through main() into dist/help.json for the launcher.
+ * (aliases too). The build renders each through main() into dist/help/ for the launcher.
  */
 export function helpInvocations(): string[][] {
   const sink = { write: () => true } as never;
