@@ -17,6 +17,9 @@ export interface MainDeps {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
+/** Help is wrapped to the terminal it is shown on, and to 80 columns when not a terminal. */
+const helpWidthOf = (s: Streams['stdout']) => (s.isTTY ? (s.columns ?? 80) : 80);
+
 /** Builds the commander tree. Actions import their command's service only when they run. */
 function buildProgram(streams: Streams, onAction: (def: CommandDef, cmd: Command, args: string[]) => void): Command {
   const program = new Command('sgn')
@@ -35,6 +38,8 @@ function buildProgram(streams: Streams, onAction: (def: CommandDef, cmd: Command
     .configureOutput({
       writeOut: (s) => streams.stdout.write(s),
       writeErr: (s) => streams.stderr.write(s),
+      getOutHelpWidth: () => helpWidthOf(streams.stdout),
+      getErrHelpWidth: () => helpWidthOf(streams.stderr),
       outputError: (s, write) => write(s.replace(/^error: /, 'sgn: ')),
     })
     .addHelpText('after', '\nGet started without AWS:\n  $ sgn sandbox start\n  $ sgn --sandbox ls deployed\n\nExit codes: 0 ok, 1 failed, 2 usage, 3 cancelled, 4 credentials/access, 5 conflict (lock held,\nconfig changed meanwhile), 130 interrupted. Run `sgn <command> --help` for examples.');
@@ -63,6 +68,22 @@ function buildProgram(streams: Streams, onAction: (def: CommandDef, cmd: Command
     }
   }
   return program;
+}
+
+/**
+ * Every argv that only shows a help screen: none, `--help`/`-h`, and `<group> [command] --help`
+ * (aliases too). The build renders each through main() into dist/help/ for the launcher.
+ */
+export function helpInvocations(): string[][] {
+  const sink = { write: () => true } as never;
+  const program = buildProgram({ stdout: sink, stderr: sink, stdin: sink }, () => undefined);
+  const out: string[][] = [[]];
+  const walk = (cmd: Command, path: string[]) => {
+    for (const flag of ['--help', '-h']) out.push([...path, flag]);
+    for (const sub of cmd.commands) for (const name of [sub.name(), ...sub.aliases()]) walk(sub, [...path, name]);
+  };
+  walk(program, []);
+  return out;
 }
 
 function parseSettingFlags(pairs: string[]): Promise<GlobalOptions['settings']> {

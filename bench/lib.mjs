@@ -1,0 +1,205 @@
+// The small library behind `npm run bench` that scenario modules may use too: a meter for child
+// processes (wall time and peak RSS), the alternating runner (A B A B ...), medians, budgets and
+// the one table. See bench/README.md for the scenario module contract.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const root = fileURLToPath(new URL('..', import.meta.url));
+/** How users run sgn (the bin's shebang is `env node`; `node <bin>` costs the same minus env). */
+export const sgnArgv = [process.execPath, join(root, 'bin', 'sgn.js')];
+/** The floor of every Node CLI. */
+export const nodeFloorArgv = [process.execPath, '-e', '0'];
+
+/**
+ * Starts the meter: one long-lived python3 process (bench/measure.py) that spawns each command,
+ * waits for it with wait4() and answers its wall time and peak RSS (the kernel's ru_maxrss).
+ */
+export function startMeter(python = process.env.SGN_PYTHON || 'python3') {
+  const child = spawn(python, [join(root, 'bench', 'measure.py')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const scratch = mkdtempSync(join(tmpdir(), 'sgn-bench-'));
+  let queue = Promise.resolve();
+  let spawnError;
+  child.on('error', (e) => (spawnError = e));
+  /** Runs one command; resolves { ms, cpuMs, rssMiB, code, stdoutFile, stderrFile }. */
+  const measure = ({ argv, env = process.env, cwd, tty }) => {
+    const result = queue.then(async () => {
+      if (spawnError) throw new Error(`${python} could not start (${spawnError.message}): the bench needs python3 (Debian: apt-get install python3).`);
+      const stdoutFile = join(scratch, 'stdout');
+      const stderrFile = join(scratch, 'stderr');
+      child.stdin.write(JSON.stringify({ argv, env, cwd, tty, stdout: stdoutFile, stderr: stderrFile }) + '\n');
+      const { value, done } = await lines.next();
+      if (done) throw new Error(spawnError ? `${python} could not start: ${spawnError.message}` : 'the meter (bench/measure.py) exited');
+      const answer = JSON.parse(value);
+      if (answer.error) throw new Error(`could not run ${argv[0]}: ${answer.error}`);
+      return { ms: answer.ms, cpuMs: answer.cpuMs, rssMiB: answer.rssKiB / 1024, code: answer.code, stdoutFile, stderrFile };
+    });
+    queue = result.then(() => undefined, () => undefined);
+    return result;
+  };
+  const close = () => {
+    child.stdin.end();
+    rmSync(scratch, { recursive: true, force: true });
+  };
+  return { measure, close };
+}
+
+export function median(xs) {
+  return quantile(xs, 0.5);
+}
+
+export function quantile(xs, q) {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
+}
+
+/** Interquartile range relative to the median: how much the runs of one side disagree. */
+export function spread(xs) {
+  return (quantile(xs, 0.75) - quantile(xs, 0.25)) / median(xs);
+}
+
+/** A side of a scenario as the runner uses it: { label, run() -> { ms, rssMiB } }. */
+export function toSide(spec, label, meter) {
+  if (typeof spec === 'function') return { label, run: async () => spec() };
+  const cmd = Array.isArray(spec) ? { argv: spec } : spec;
+  return {
+    label: cmd.label ?? label,
+    run: async () => {
+      const r = await meter.measure(cmd);
+      const expected = cmd.exitCode ?? 0;
+      if (r.code !== expected) {
+        const err = readFileSync(r.stderrFile, 'utf8').trim().split('\n').slice(-3).join(' | ');
+        throw new Error(`${cmd.argv.slice(0, 4).join(' ')} ... exited ${r.code}: ${err}`);
+      }
+      if (cmd.check) {
+        const problem = cmd.check(readFileSync(r.stdoutFile, 'utf8'));
+        if (problem) throw new Error(`${label}: ${problem}`);
+      }
+      return { ms: r.ms, cpuMs: r.cpuMs, rssMiB: r.rssMiB };
+    },
+  };
+}
+
+/**
+ * Runs the sides in turn, A B A B ... (A B C ... with extra sides), so that drift of the machine
+ * touches every side alike: `warmup` rounds thrown away, then `runs` rounds, then more rounds
+ * while a side's spread (IQR / median) exceeds `maxSpread`, up to 3x `runs`.
+ * Returns, per side, { label, ms: [..], cpuMs: [..], rssMiB: [..] }.
+ */
+export async function alternate(sides, { runs = 20, warmup = 2, maxSpread = 0.1, onRound } = {}) {
+  const samples = sides.map((s) => ({ label: s.label, ms: [], cpuMs: [], rssMiB: [] }));
+  for (let i = 0; i < warmup; i++) for (const s of sides) await s.run();
+  const round = async () => {
+    for (const [i, s] of sides.entries()) {
+      const r = await s.run();
+      samples[i].ms.push(r.ms);
+      samples[i].rssMiB.push(r.rssMiB);
+      if (r.cpuMs !== undefined) samples[i].cpuMs.push(r.cpuMs);
+    }
+    onRound?.(samples[0].ms.length);
+  };
+  for (let i = 0; i < runs; i++) await round();
+  while (samples[0].ms.length < 3 * runs && samples.some((s) => spread(s.ms) > maxSpread)) {
+    for (let i = 0; i < Math.max(1, Math.ceil(runs / 2)); i++) await round();
+  }
+  return samples;
+}
+
+/** Budget text: { ratio: 1.1 } -> "<= 1.1x", { ratio: 0.5, rssMiB: 120 } -> "<= 0.5x, <= 120 MiB". */
+export function budgetText(budget) {
+  if (!budget) return '-';
+  if (typeof budget === 'string') return budget;
+  const parts = [];
+  if (budget.ratio !== undefined) parts.push(`<= ${budget.ratio}x`);
+  if (budget.ms !== undefined) parts.push(`<= ${budget.ms} ms`);
+  if (budget.rssMiB !== undefined) parts.push(`<= ${budget.rssMiB} MiB`);
+  if (budget.text) parts.push(budget.text);
+  return parts.join(', ') || '-';
+}
+
+/** Whether a measured row meets its budget: 'yes', 'NO (why)', or '-' without a budget. */
+export function budgetMet(budget, row) {
+  if (!budget || typeof budget === 'string' || (budget.ratio === undefined && budget.ms === undefined && budget.rssMiB === undefined)) return '-';
+  const misses = [];
+  if (budget.ratio !== undefined && !(row.ratio <= budget.ratio)) misses.push('ratio');
+  if (budget.ms !== undefined && !(row.sgnMs <= budget.ms)) misses.push('time');
+  if (budget.rssMiB !== undefined && !(row.sgnRssMiB <= budget.rssMiB)) misses.push('RSS');
+  return misses.length ? `NO (${misses.join(', ')})` : 'yes';
+}
+
+/**
+ * A result row from the samples of sgn (first side) and its peer (second side): medians,
+ * ratio, sgn's peak RSS (the highest of its runs) and whether the budget is met.
+ */
+export function resultRow(name, budget, [sgn, peer]) {
+  const row = {
+    scenario: name,
+    peer: peer?.label ?? '-',
+    sgnMs: median(sgn.ms),
+    peerMs: peer ? median(peer.ms) : NaN,
+    sgnRssMiB: Math.max(...sgn.rssMiB),
+    runs: sgn.ms.length,
+  };
+  row.ratio = row.sgnMs / row.peerMs;
+  row.budget = budgetText(budget);
+  row.met = budgetMet(budget, row);
+  return row;
+}
+
+const fmtMs = (ms) => (Number.isFinite(ms) ? `${ms.toFixed(0)} ms` : '-');
+const fmtMiB = (m) => (Number.isFinite(m) ? `${m.toFixed(0)} MiB` : '-');
+const fmtRatio = (r) => (Number.isFinite(r) ? `${r.toFixed(2)}x` : '-');
+
+/** The one table, as Markdown (it reads well in a terminal and pastes into the README as is). */
+export function formatTable(rows) {
+  const header = ['scenario', 'peer', 'sgn median', 'peer median', 'ratio', 'sgn peak RSS', 'budget', 'met', 'runs'];
+  const body = rows.map((r) =>
+    r.error
+      ? [r.scenario, r.peer ?? '-', '-', '-', '-', '-', r.budget ?? '-', `error: ${r.error}`, '-']
+      : [r.scenario, r.peer, fmtMs(r.sgnMs), fmtMs(r.peerMs), fmtRatio(r.ratio), fmtMiB(r.sgnRssMiB), r.budget, r.met, String(r.runs)],
+  );
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
+  return [line(header), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...body.map(line)].join('\n');
+}
+
+/**
+ * A loopback proxy in front of moto that answers each DynamoDB read (Scan, Query, GetItem)
+ * it has seen before with moto's earlier reply, byte for byte. moto spends ~0.4 ms of Python per
+ * item on a Scan, so against moto alone both sides mostly wait for moto; behind this proxy,
+ * what remains is what the clients themselves cost, as against a fast real table.
+ * Only for read-only scenarios: a write does not invalidate what was memoized.
+ */
+export async function startMemoProxy(upstream) {
+  const { createServer } = await import('node:http');
+  const memo = new Map();
+  const reads = /^DynamoDB_\d+\.(Scan|Query|GetItem|DescribeTable)$/;
+  const server = createServer(async (req, res) => {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const body = Buffer.concat(chunks);
+    const target = req.headers['x-amz-target'] ?? '';
+    const key = reads.test(target) ? `${target}\n${body}` : undefined;
+    let reply = key && memo.get(key);
+    if (!reply) {
+      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'content-length'].includes(k)));
+      const r = await fetch(upstream + req.url, { method: req.method, headers, body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body });
+      const keep = ['content-type', 'x-amz-crc32', 'x-amzn-requestid'];
+      reply = { status: r.status, headers: Object.fromEntries([...r.headers].filter(([k]) => keep.includes(k))), body: Buffer.from(await r.arrayBuffer()) };
+      if (key && r.status === 200) memo.set(key, reply);
+    }
+    res.writeHead(reply.status, { ...reply.headers, 'content-length': reply.body.length });
+    res.end(reply.body);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  return { url, stop: () => new Promise((resolve) => (server.closeAllConnections(), server.close(() => resolve()))) };
+}

@@ -1,0 +1,215 @@
+// `npm run bench`: sgn against its peers, side by side, in one run. Builds the CLI, starts moto,
+// loads every scenario module in bench/ (contract in bench/README.md), runs sgn and its peer
+// alternately and prints one table. It asserts nothing: a missed budget is shown, not failed.
+//
+// Environment: BENCH_RUNS (measured rounds per scenario), BENCH_WARMUP (rounds thrown away),
+// BENCH_MAX_SPREAD (keep running while a side's IQR/median is above this, default 0.1),
+// BENCH_ONLY (a regular expression: only scenarios whose name matches), BENCH_NO_BUILD=1.
+import { execFileSync } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { devNull, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { register } from 'tsx/esm/api';
+import * as lib from './lib.mjs';
+
+const { root, startMeter, alternate, resultRow, budgetText, budgetMet, formatTable, median } = lib;
+const log = (msg) => process.stderr.write(msg + '\n');
+const int = (v, fallback) => (v !== undefined && v !== '' && Number.isInteger(Number(v)) ? Number(v) : fallback);
+const options = {
+  runs: int(process.env.BENCH_RUNS, undefined),
+  warmup: int(process.env.BENCH_WARMUP, undefined),
+  maxSpread: process.env.BENCH_MAX_SPREAD ? Number(process.env.BENCH_MAX_SPREAD) : 0.1,
+  only: process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, 'i') : undefined,
+};
+
+/** The AWS CLI v2 from Debian's awscli. Never the first `aws` on PATH: a pyenv v1 shim may be. */
+const awsCli = '/usr/bin/aws';
+const stoppers = [];
+const onStop = (fn) => stoppers.push(fn);
+const stopAll = async () => {
+  while (stoppers.length) await Promise.resolve(stoppers.pop()()).catch(() => undefined);
+};
+
+function missingPrerequisites() {
+  const missing = [];
+  try {
+    accessSync(awsCli, constants.X_OK);
+  } catch {
+    missing.push(`${awsCli} (the AWS CLI v2 peer): install Debian's awscli, \`sudo apt-get install awscli\``);
+  }
+  try {
+    execFileSync(process.env.SGN_PYTHON || 'python3', ['--version'], { stdio: 'ignore' });
+  } catch {
+    missing.push('python3 (runs moto and the meter): `sudo apt-get install python3 python3-venv`');
+  }
+  return missing;
+}
+
+/** Every scenario module: bench/*.mjs but this runner, the library and _*.mjs; start-up first. */
+function scenarioModules() {
+  return readdirSync(join(root, 'bench'))
+    .filter((f) => f.endsWith('.mjs') && !['run.mjs', 'lib.mjs'].includes(f) && !f.startsWith('_'))
+    .sort((a, b) => Number(b === 'startup.mjs') - Number(a === 'startup.mjs') || a.localeCompare(b))
+    .map((f) => join(root, 'bench', f));
+}
+
+function benchEnv(moto, meter) {
+  const scratch = mkdtempSync(join(tmpdir(), 'sgn-bench-home-'));
+  onStop(() => rmSync(scratch, { recursive: true, force: true }));
+  const region = 'us-east-1';
+  const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && !k.startsWith('SGN_')));
+  return {
+    root,
+    lib,
+    sgn: lib.sgnArgv,
+    node: process.execPath,
+    aws: awsCli,
+    moto: { url: moto.url },
+    region,
+    credentials,
+    scratch,
+    options,
+    measure: meter.measure,
+    onStop,
+    log,
+    /** SDK client config pointing at moto, for seeding and reading back. */
+    clientConfig: { region, endpoint: moto.url, credentials, forcePathStyle: true },
+    /**
+     * The environment both sgn and the AWS CLI run with against moto: the user's environment
+     * minus AWS_* and SGN_* variables, a scratch HOME (no real profile, settings or credentials leak in),
+     * moto's endpoint and dummy credentials.
+     */
+    awsEnv: (extra = {}) => ({
+      ...base,
+      HOME: scratch,
+      XDG_CONFIG_HOME: join(scratch, '.config'),
+      XDG_STATE_HOME: join(scratch, '.state'),
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_ENDPOINT_URL: moto.url,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_PAGER: '',
+      ...extra,
+    }),
+    /** argv of the AWS CLI against moto (awscli 2.9 ignores AWS_ENDPOINT_URL: pass the flag). */
+    awsArgv: (...args) => [awsCli, '--endpoint-url', moto.url, ...args],
+  };
+}
+
+/** Measures one scenario of the contract; returns its table row and notes. */
+async function runScenario(s, env, meter) {
+  const sides = [lib.toSide(s.sgn, 'sgn', meter), lib.toSide(s.peer, s.peerLabel ?? 'peer', meter), ...(s.extra ?? []).map((x, i) => lib.toSide(x, `extra ${i + 1}`, meter))];
+  const runs = options.runs ?? s.runs ?? 20;
+  const warmup = options.warmup ?? s.warmup ?? 2;
+  await s.setup?.();
+  try {
+    const started = Date.now();
+    const progress = (n) => process.stderr.isTTY && process.stderr.write(`\r  ${n} rounds`);
+    const samples = await alternate(sides, { runs, warmup, maxSpread: options.maxSpread, onRound: progress });
+    process.stderr.write(`${process.stderr.isTTY ? '\r' : ''}  ${samples[0].ms.length} rounds (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+    const row = resultRow(s.name, s.budget, samples);
+    const notes = samples.slice(2).map((x) => `${s.name}: for reference, ${x.label} took ${median(x.ms).toFixed(0)} ms (${(median(x.ms) / row.peerMs).toFixed(2)}x ${row.peer}), peak ${Math.max(...x.rssMiB).toFixed(0)} MiB.`);
+    return { row, notes };
+  } finally {
+    await s.teardown?.();
+  }
+}
+
+/** A row a module measured itself (`results()`): the runner adds ratio, budget text and met. */
+function ownRow(r) {
+  const row = { runs: '-', ...r, peer: r.peer ?? r.peerLabel ?? '-', ratio: r.ratio ?? r.sgnMs / r.peerMs };
+  row.met = r.met ?? budgetMet(r.budget, row);
+  row.budget = budgetText(r.budget);
+  return row;
+}
+
+async function main() {
+  const missing = missingPrerequisites();
+  if (missing.length) {
+    log('npm run bench needs:\n  ' + missing.join('\n  '));
+    process.exitCode = 1;
+    return;
+  }
+  if (process.env.BENCH_NO_BUILD !== '1') {
+    log('Building the CLI (npm run build)...');
+    execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit', cwd: root });
+  }
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // Scenario modules may import sgn's TypeScript sources (fixtures, moto) directly.
+  register();
+  const { ensureMoto, startMoto } = await import('../src/sandbox/moto.ts');
+  const server = await ensureMoto(process.env, log);
+  // startMoto sets MOTO_ENABLE_RECORDING=false, which moto reads as true (any non-empty string):
+  // it would append every request to ./moto_recording. Send that log nowhere, then stop it.
+  process.env.MOTO_RECORDER_FILEPATH = devNull;
+  const moto = await startMoto({ server });
+  await fetch(`${moto.url}/moto-api/recorder/stop-recording`, { method: 'POST' });
+  onStop(() => moto.stop());
+  const meter = startMeter();
+  onStop(() => meter.close());
+  const env = benchEnv(moto, meter);
+
+  log(`Node ${process.version}, ${(await import('node:os')).cpus().length} CPUs, moto at ${moto.url}.`);
+  if (process.env.NODE_EXTRA_CA_CERTS) log('NODE_EXTRA_CA_CERTS is set: every Node start (sgn and node -e 0 alike) pays for it; compare ratios, not times.');
+  const rows = [];
+  const notes = [];
+  for (const file of scenarioModules()) {
+    const name = file.slice(root.length);
+    let mod;
+    try {
+      mod = await import(pathToFileURL(file).href);
+    } catch (e) {
+      rows.push({ scenario: name, error: `could not load: ${e.message.split('\n')[0]}` });
+      continue;
+    }
+    const produce = [mod.scenarios, mod.results, mod.default].find((f) => typeof f === 'function');
+    if (!produce) {
+      rows.push({ scenario: name, error: 'exports neither scenarios(env) nor results(env) (see bench/README.md)' });
+      continue;
+    }
+    let items;
+    try {
+      items = await produce(env);
+    } catch (e) {
+      rows.push({ scenario: name, error: e.message.split('\n')[0] });
+      continue;
+    }
+    for (const item of items ?? []) {
+      const title = item.name ?? item.scenario ?? name;
+      if (options.only && !options.only.test(title)) continue;
+      if (item.sgnMs !== undefined) {
+        // Measured by the module itself.
+        rows.push(ownRow({ scenario: title, ...item }));
+      } else if (item.skip) {
+        rows.push({ scenario: title, budget: budgetText(item.budget), error: `skipped: ${item.skip}` });
+      } else {
+        log(`- ${title} vs ${item.peerLabel ?? 'peer'}`);
+        try {
+          const r = await runScenario({ ...item, name: title }, env, meter);
+          rows.push(r.row);
+          notes.push(...r.notes);
+        } catch (e) {
+          rows.push({ scenario: title, peer: item.peerLabel, budget: budgetText(item.budget), error: e.message.split('\n')[0] });
+        }
+      }
+    }
+  }
+  process.stdout.write('\n' + formatTable(rows) + '\n');
+  if (notes.length) process.stdout.write('\n' + notes.join('\n') + '\n');
+  process.stdout.write(`\nMedians of alternating runs (sgn, peer, sgn, peer, ...); ratio = sgn / peer; peak RSS = highest of sgn's runs. Node ${process.version}.\n`);
+}
+
+const interrupted = () => {
+  void stopAll().then(() => process.kill(process.pid, 'SIGINT'));
+};
+process.once('SIGINT', interrupted);
+process.once('SIGTERM', interrupted);
+try {
+  await main();
+} finally {
+  await stopAll();
+}
