@@ -57,7 +57,7 @@ export function clientSettingsFor(ctx: Pick<Context, 'global' | 'env' | 'setting
       settings: {
         region: sandbox.region,
         endpoint: sandbox.moto.url,
-        serviceEndpoints: { lambda: sandbox.emulator.url },
+        serviceEndpoints: { lambda: sandbox.emulator.url, codebuild: sandbox.emulator.url },
         credentials: sandboxCredentials,
       },
     };

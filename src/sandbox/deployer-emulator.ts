@@ -71,6 +71,8 @@ export interface DeployerEmulatorOptions {
   configBucket?: string;
   port?: number;
   host?: string;
+  /** Another emulated API served by the same process (the sandbox's CodeBuild); true when it answered. */
+  extraHandler?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 }
 
 export interface DeployerFault {
@@ -553,7 +555,9 @@ export async function startDeployerEmulator(opts: DeployerEmulatorOptions): Prom
   };
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((e: Error) => {
+    (opts.extraHandler ? opts.extraHandler(req, res) : Promise.resolve(false))
+      .then((handled) => (handled ? undefined : handle(req, res)))
+      .catch((e: Error) => {
       process.stderr.write(`deployer emulator: ${e.stack ?? e.message}\n`);
       if (!res.headersSent) awsError(res, 500, 'ServiceException', 'The deployer emulator failed; see its stderr.');
     });

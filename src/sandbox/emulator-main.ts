@@ -1,8 +1,14 @@
 // The deployer emulator as a program: `node dist/deployer-emulator.js --moto URL --port N
 // --region R --function F --table T --log-group G [--config-bucket B] [--host H]`. The sandbox
 // starts it detached; it prints one line "listening <url>" when ready and stops on SIGTERM/SIGINT.
+// With `--demo-projects a,b` the same process also serves the sandbox's CodeBuild (which moto
+// cannot run to an end state) and keeps one demo build writing its log.
 import { parseArgs } from 'node:util';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { startDeployerEmulator } from './deployer-emulator.js';
+import { createCodebuildEmulator } from './codebuild-emulator.js';
+import { seedDemoBuilds, type DemoBuilds } from './fixtures-builds.js';
+import { sandboxCredentials } from './state.js';
 
 const usage = 'usage: deployer-emulator --moto URL --region R --function F --table T --log-group G [--port N] [--host H] [--config-bucket B]';
 
@@ -17,6 +23,7 @@ async function run(): Promise<void> {
       table: { type: 'string' },
       'log-group': { type: 'string' },
       'config-bucket': { type: 'string' },
+      'demo-projects': { type: 'string' },
     },
     strict: true,
   });
@@ -27,7 +34,25 @@ async function run(): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  const projects = (values['demo-projects'] ?? '').split(',').filter(Boolean);
+  const codebuild = projects.length ? createCodebuildEmulator({ region: values.region! }) : undefined;
+  const logs = new CloudWatchLogsClient({ region: values.region!, endpoint: values.moto!, credentials: sandboxCredentials });
+  let demo: DemoBuilds | undefined;
+  const seedBuilds = async () => {
+    if (codebuild) demo = await seedDemoBuilds({ logs, codebuild }, { projects });
+  };
   const emulator = await startDeployerEmulator({
+    extraHandler: async (req, res) => {
+      if (!codebuild) return false;
+      if (req.method === 'POST' && req.url === '/_sgn/reset') {
+        // The sandbox resets moto first; the builds are seeded again into the empty account.
+        await demo?.stop();
+        codebuild.reset();
+        await seedBuilds();
+        return false;
+      }
+      return codebuild.handle(req, res);
+    },
     awsEndpoint: values.moto!,
     region: values.region!,
     functionName: values.function!,
@@ -37,11 +62,12 @@ async function run(): Promise<void> {
     port,
     host: values.host,
   });
+  await seedBuilds();
   process.stdout.write(`listening ${emulator.url}\n`);
   const stop = () => {
     process.removeListener('SIGTERM', stop);
     process.removeListener('SIGINT', stop);
-    void emulator.close();
+    void (demo?.stop() ?? Promise.resolve()).then(() => emulator.close()).then(() => logs.destroy());
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

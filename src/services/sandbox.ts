@@ -7,7 +7,7 @@ import { SgnError } from '../errors.js';
 import { ensureMoto, startMoto } from '../sandbox/moto.js';
 import { freePort, waitForHttp } from '../sandbox/ports.js';
 import { sandboxClients } from '../sandbox/resources.js';
-import { seedDemo } from '../sandbox/seed.js';
+import { demoProjects, seedDemo } from '../sandbox/seed.js';
 import { isAlive, readSandboxState, runningSandbox, sandboxAccountId, sandboxDir, sandboxRegion, statePath, type SandboxState } from '../sandbox/state.js';
 
 /** The built emulator entry next to the CLI bundle (dist/deployer-emulator.js). */
@@ -53,7 +53,7 @@ async function startEmulator(ctx: Context, motoUrl: string, logFile: string): Pr
   const out = openSync(logFile, 'a');
   const child = spawn(
     process.execPath,
-    [emulatorEntry(), '--moto', motoUrl, '--port', String(port), '--region', sandboxRegion, '--function', s.function, '--table', s.table, '--log-group', s.deployerLogGroup.replace('{function}', s.function), '--config-bucket', s.configBucket],
+    [emulatorEntry(), '--moto', motoUrl, '--port', String(port), '--region', sandboxRegion, '--function', s.function, '--table', s.table, '--log-group', s.deployerLogGroup.replace('{function}', s.function), '--config-bucket', s.configBucket, '--demo-projects', demoProjects.join(',')],
     { detached: true, stdio: ['ignore', out, out], env: { ...ctx.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
   );
   closeSync(out);
