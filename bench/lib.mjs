@@ -172,16 +172,15 @@ export function formatTable(rows) {
 }
 
 /**
- * A loopback proxy in front of moto that answers each DynamoDB read (Scan, Query, GetItem)
- * it has seen before with moto's earlier reply, byte for byte. moto spends ~0.4 ms of Python per
+ * A loopback proxy in front of moto that answers each read (`reads` matches its X-Amz-Target;
+ * DynamoDB's by default) it has seen before with moto's earlier reply, byte for byte. moto spends ~0.4 ms of Python per
  * item on a Scan, so against moto alone both sides mostly wait for moto; behind this proxy,
  * what remains is what the clients themselves cost, as against a fast real table.
  * Only for read-only scenarios: a write does not invalidate what was memoized.
  */
-export async function startMemoProxy(upstream) {
+export async function startMemoProxy(upstream, reads = /^DynamoDB_\d+\.(Scan|Query|GetItem|DescribeTable)$/) {
   const { createServer } = await import('node:http');
   const memo = new Map();
-  const reads = /^DynamoDB_\d+\.(Scan|Query|GetItem|DescribeTable)$/;
   const server = createServer(async (req, res) => {
     const chunks = [];
     for await (const c of req) chunks.push(c);

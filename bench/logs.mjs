@@ -15,7 +15,7 @@
 // LOGS_BENCH_MARKS (lines timed per follow session, default 6).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { startMemoProxy } from './lib.mjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -52,36 +52,9 @@ async function prepare({ motoUrl, log = () => undefined, onStop }) {
   };
   const end = await putLogLines(logs, group, stream, lines(), { start, stepMs: 10 });
   emulator.finishBuild(id, { status: 'SUCCEEDED', at: new Date(end) });
-  const proxy = await startLogsMemoProxy(motoUrl);
+  const proxy = await startMemoProxy(motoUrl, /^Logs_\d+\.(GetLogEvents|FilterLogEvents|DescribeLogStreams|DescribeLogGroups)$/);
   onStop(proxy.stop);
   return { emulator, logs, codebuildUrl: server.url, stream, since: new Date(start - 60_000).toISOString(), proxyUrl: proxy.url, ensureLogStream, putLogLines, streamNameOf };
-}
-
-/**
- * A proxy in front of moto that answers a CloudWatch Logs read it has seen before with moto's
- * earlier reply (same operation and body), so that the clients' own cost shows. Writes pass.
- */
-async function startLogsMemoProxy(upstream) {
-  const memo = new Map();
-  const reads = /^Logs_\d+\.(GetLogEvents|FilterLogEvents|DescribeLogStreams|DescribeLogGroups)$/;
-  const server = createServer(async (req, res) => {
-    const chunks = [];
-    for await (const c of req) chunks.push(c);
-    const body = Buffer.concat(chunks);
-    const target = req.headers['x-amz-target'] ?? '';
-    const key = reads.test(target) ? `${target}\n${body}` : undefined;
-    let reply = key && memo.get(key);
-    if (!reply) {
-      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'content-length'].includes(k)));
-      const r = await fetch(upstream + req.url, { method: req.method, headers, body: req.method === 'GET' ? undefined : body });
-      reply = { status: r.status, type: r.headers.get('content-type') ?? 'application/x-amz-json-1.1', body: Buffer.from(await r.arrayBuffer()) };
-      if (key && r.status === 200) memo.set(key, reply);
-    }
-    res.writeHead(reply.status, { 'content-type': reply.type, 'content-length': reply.body.length });
-    res.end(reply.body);
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${server.address().port}`, stop: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))) };
 }
 
 /** The environment both sides run in: moto (or the proxy) for everything, the emulator for CodeBuild. */
