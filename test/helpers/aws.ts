@@ -1,10 +1,15 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureMoto, startMoto, type MotoProcess } from '../../src/sandbox/moto.js';
 import { onStop, track } from './processes.js';
 
 let moto: Promise<MotoProcess> | undefined;
+const homes: string[] = [];
+// The temp HOME folders of cliEnv() go when the run ends.
+onStop(async () => {
+  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
+});
 
 /** The run's one moto server (started on first use, stopped by the root hook). */
 export function motoServer(): Promise<MotoProcess> {
@@ -38,6 +43,7 @@ export function clientConfig(url: string) {
  */
 export function cliEnv(url: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const home = mkdtempSync(join(tmpdir(), 'sgn-home-'));
+  homes.push(home);
   return {
     PATH: process.env.PATH,
     HOME: home,
