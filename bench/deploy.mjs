@@ -1,0 +1,52 @@
+// `sgn deploy web production --yes` against `aws lambda invoke` of the same payload, both on
+// moto and the deployer emulator. The row compares overhead: each side's wall time minus the
+// emulator's own handling time of that invocation (what the deployer itself spends).
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { startDeployerEmulator, deployerControl } from '../src/sandbox/deployer-emulator.ts';
+import { createDeployTable } from '../src/sandbox/fixtures.ts';
+import { gitTag, seedProject } from '../src/sandbox/fixtures-deploy.ts';
+
+// Its own table, so that the ls deployed scenarios still see exactly their 3,000 projects.
+const table = 'bench_deploy';
+
+export async function scenarios(env) {
+  let ready;
+  let control;
+  const setup = () =>
+    (ready ??= (async () => {
+      const clients = { dynamodb: new DynamoDBClient(env.clientConfig), s3: new S3Client({ ...env.clientConfig, forcePathStyle: true }), ecr: new ECRClient(env.clientConfig) };
+      await createDeployTable(clients.dynamodb, table);
+      const builds = [gitTag('bench-0'), gitTag('bench-1')];
+      const now = Date.now();
+      await seedProject(clients, { table }, { project: 'web', builds, deployed: { staging: { tag: builds[1], at: new Date(now - 600_000) }, production: { tag: builds[0], at: new Date(now - 86_400_000) } } });
+      const emulator = await startDeployerEmulator({ awsEndpoint: env.moto.url, region: env.region, functionName: 'notify_k8s_deploy', table, logGroup: '/aws/lambda/notify_k8s_deploy' });
+      env.onStop(emulator.close);
+      control = deployerControl(emulator.url);
+      return emulator.url;
+    })());
+  // One measured run of `argv`, minus the handling time of the invocation it caused.
+  const overhead = (argv) => async () => {
+    const url = await setup();
+    const before = (await control.invocations()).length;
+    const r = await env.measure({ argv: argv(url), env: env.awsEnv({ AWS_ENDPOINT_URL_LAMBDA: url }) });
+    const calls = await control.invocations();
+    if (calls.length !== before + 1) throw new Error(`expected one invocation, saw ${calls.length - before}`);
+    return { ms: r.ms - (calls[calls.length - 1].handlingMs ?? 0), rssMiB: r.rssMiB };
+  };
+  const payload = JSON.stringify({ 'SGNRunDeploy.job': { Application: 'web', envFrom: 'staging', envTo: 'production' } });
+  return [
+    {
+      name: 'sgn deploy --yes, overhead beyond the deployer',
+      peerLabel: 'aws lambda invoke',
+      budget: { ms: 300 },
+      // --force: production already runs staging's tag after the first round.
+      sgn: overhead(() => [...env.sgn, '-c', `table=${table}`, 'deploy', 'web', 'production', '--yes', '--force']),
+      peer: overhead((url) => [env.aws, '--endpoint-url', url, 'lambda', 'invoke', '--function-name', 'notify_k8s_deploy', '--cli-binary-format', 'raw-in-base64-out', '--payload', payload, join(env.scratch, 'deploy-out.json')]),
+      runs: 10,
+      warmup: 2,
+    },
+  ];
+}
