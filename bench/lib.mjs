@@ -202,3 +202,22 @@ export async function startMemoProxy(upstream, reads = /^DynamoDB_\d+\.(Scan|Que
   const url = `http://127.0.0.1:${server.address().port}`;
   return { url, stop: () => new Promise((resolve) => (server.closeAllConnections(), server.close(() => resolve()))) };
 }
+
+/**
+ * Lets a scenario module also run on its own (`node bench/<name>.mjs`): registers tsx so that
+ * sgn's TypeScript fixtures import, builds the CLI unless BENCH_NO_BUILD, runs `bench()` and
+ * prints its result as JSON. Does nothing when the module is imported by the runner.
+ */
+export async function runIfMain(moduleUrl, bench) {
+  const { pathToFileURL } = await import('node:url');
+  if (!process.argv[1] || moduleUrl !== pathToFileURL(process.argv[1]).href) return;
+  const { register } = await import('tsx/esm/api');
+  register();
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  if (!process.env.BENCH_NO_BUILD) {
+    const { execFileSync } = await import('node:child_process');
+    execFileSync(process.execPath, [fileURLToPath(new URL('../scripts/build.mjs', import.meta.url))], { stdio: 'inherit' });
+  }
+  const result = await bench();
+  process.stdout.write(JSON.stringify(result, null, 2) + '\n', () => process.exit(0));
+}

@@ -15,10 +15,10 @@
 // LOGS_BENCH_MARKS (lines timed per follow session, default 6).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { startMemoProxy } from './lib.mjs';
+import { runIfMain, startMemoProxy } from './lib.mjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const sgnArgv = [process.execPath, join(root, 'bin', 'sgn.js')];
@@ -293,14 +293,4 @@ export async function logsBench({ runs = Number(process.env.LOGS_BENCH_RUNS ?? 3
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { register } = await import('tsx/esm/api');
-  register();
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  if (!process.env.BENCH_NO_BUILD) {
-    const { execFileSync } = await import('node:child_process');
-    execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
-  }
-  const result = await logsBench();
-  process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-}
+await runIfMain(import.meta.url, logsBench);

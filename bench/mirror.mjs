@@ -12,8 +12,9 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { runIfMain } from './lib.mjs';
 
 const exec = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -213,11 +214,4 @@ export async function mirrorBench({ runs = mb('MIRROR_BENCH_RUNS', 3), log = (m)
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { register } = await import('tsx/esm/api');
-  register();
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const result = await mirrorBench();
-  process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-  process.exit(0);
-}
+await runIfMain(import.meta.url, mirrorBench);
