@@ -117,10 +117,10 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   });
   const debugWanted = argv.includes('--debug');
 
-  if (argv.length === 0) {
-    streams.stdout.write(program.helpInformation());
-    return ExitCode.ok;
-  }
+  // `sgn` alone is `sgn --help` (the launcher answers both from one pre-rendered screen).
+  if (argv.length === 0) argv = ['--help'];
+  // `sgn help [command...]` is `sgn [command...] --help`.
+  if (argv[0] === 'help') argv = [...argv.slice(1), '--help'];
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
