@@ -40,8 +40,8 @@ export interface ArtifactReaderDeps {
   cache: ArtifactCache;
 }
 
-/** Bytes of the first ranged read from the end: the central directory of a pipeline artifact is a few hundred bytes. */
-export const defaultTailBytes = 8 * 1024;
+/** Bytes of the first ranged read from the end: the central directory of a pipeline artifact (deployspec.yml and a few templates) is well under 1 KiB. */
+export const defaultTailBytes = 4 * 1024;
 /** A deployspec larger than this is not one (the deployer would still read it; sgn refuses to hold it). */
 const maxDeployspecBytes = 1024 * 1024;
 /** The central directory of an artifact is small; a huge one means this is not a build artifact. */

@@ -1,3 +1,7 @@
+import type * as Yaml from 'yaml';
+
+type YamlModule = typeof Yaml;
+
 /**
  * `deployspec.yml` as the deployer reads it (PyYAML `yaml.load`, i.e. YAML 1.1: `yes`/`on` are
  * booleans, a duplicate key keeps the last value), reduced to what sgn needs to plan a deploy.
@@ -28,7 +32,9 @@ const scalarText = (v: unknown): string | undefined => (typeof v === 'string' ? 
 
 /** Parses the text of a deployspec; what the deployer could not use is a reason, never a throw. */
 export async function parseDeployspec(text: string): Promise<DeployspecParse> {
-  const { parse } = await import('yaml');
+  // yaml is CommonJS: bundled, its exports arrive on `default`.
+  const mod = (await import('yaml')) as YamlModule & { default?: YamlModule };
+  const parse = mod.default?.parse ?? mod.parse;
   let doc: unknown;
   try {
     doc = parse(text, { version: '1.1', uniqueKeys: false, maxAliasCount: 100 });
