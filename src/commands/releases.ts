@@ -1,9 +1,8 @@
-import type { CommandDef, Flags } from '../cli/define.js';
-import { jsonOption } from '../cli/define.js';
+import { defineCommand, type Flags } from '../cli/define.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { ReleasesOptions, ReleasesResult } from '../services/releases/releases.js';
-import { validateName } from './names.js';
+import { validateName } from '../names.js';
 
 /** Builds shown when neither --limit nor --all is given. */
 export const defaultReleasesLimit = 20;
@@ -24,23 +23,20 @@ export function parseReleases(args: string[], flags: Flags): ReleasesOptions {
 
 /** Builds the narrow dependencies from the composition root and lists the releases. */
 export async function executeReleases(ctx: Context, opts: ReleasesOptions): Promise<ReleasesResult> {
-  const aws = await ctx.aws();
-  const [{ dynamoApi }, { s3Api }, { ecrApi }, { listReleases }, cacheMod] = await Promise.all([
-    import('../aws/dynamodb.js'),
-    import('../aws/s3.js'),
-    import('../aws/ecr.js'),
+  const { api } = ctx;
+  const [{ listReleases }, cacheMod, db, s3, ecr, region] = await Promise.all([
     import('../services/releases/releases.js'),
     import('../services/releases/artifact-cache.js'),
+    api.dynamo(),
+    api.s3(),
+    api.ecr(),
+    api.region(),
   ]);
-  const [db, s3, ecr] = await Promise.all([dynamoApi(aws), s3Api(aws), ecrApi(aws)]);
-  return listReleases(
-    { db, s3, ecr, cache: cacheMod.fileArtifactCache(cacheMod.artifactCacheDir(ctx.env)), settings: ctx.settings(), region: aws.settings.region, signal: ctx.signal },
-    opts,
-  );
+  return listReleases({ db, s3, ecr, cache: cacheMod.fileArtifactCache(cacheMod.artifactCacheDir(ctx.env)), settings: ctx.settings(), region, signal: ctx.signal, report: ctx.io }, opts);
 }
 
 /** The releases for people: a table on stdout, what it covers on stderr. */
-export async function renderReleases(ctx: Context, result: ReleasesResult, opts: ReleasesOptions): Promise<number> {
+export async function renderReleases(ctx: Context, result: ReleasesResult): Promise<number> {
   const { io } = ctx;
   const [{ printTable }, { formatAge }, { formatBytes }] = await Promise.all([import('../table.js'), import('../time.js'), import('../services/mirror/progress.js')]);
   const where = result.sources.map((s) => `s3://${s.bucket}/${s.prefix}`).join(', ');
@@ -77,11 +73,10 @@ export async function renderReleases(ctx: Context, result: ReleasesResult, opts:
   const shown = result.releases.length;
   if (shown < result.total) io.info(io.err.dim(`The newest ${shown} of ${result.total} builds in ${where}; --limit <n> or --all for more.`));
   else io.info(io.err.dim(`${result.total} build${result.total === 1 ? '' : 's'} in ${where}.`));
-  void opts;
   return 0;
 }
 
-export const releasesCommand: CommandDef = {
+export const releasesCommand = defineCommand<ReleasesOptions, ReleasesResult>({
   name: 'releases',
   arguments: '<project>',
   summary: 'deployable builds of a project, where each runs, whether its image is still in ECR',
@@ -105,15 +100,9 @@ export const releasesCommand: CommandDef = {
   options: (cmd) => {
     cmd.option('-n, --limit <n>', `show the newest <n> builds (default ${defaultReleasesLimit})`);
     cmd.option('--all', 'show every build');
-    jsonOption(cmd);
   },
-  run: async (ctx, args, flags) => {
-    const opts = parseReleases(args, flags);
-    const result = await executeReleases(ctx, opts);
-    if (flags.json) {
-      ctx.io.json(result);
-      return 0;
-    }
-    return renderReleases(ctx, result, opts);
-  },
-};
+  json: true,
+  parse: parseReleases,
+  execute: executeReleases,
+  render: renderReleases,
+});

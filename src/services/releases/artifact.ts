@@ -160,6 +160,8 @@ export interface ReadArtifactsOptions {
   concurrency?: number;
   tailBytes?: number;
   signal?: AbortSignal;
+  /** Called after each artifact read from S3 (not from the cache): how many so far, of how many not cached. */
+  onRead?: (done: number, of: number) => void;
 }
 
 /**
@@ -174,6 +176,8 @@ export async function readArtifacts(deps: ArtifactReaderDeps, refs: ArtifactRef[
   const fresh = new Map(buckets.map((b) => [b, new Map<string, CachedArtifact>()]));
   const out: { artifact: Artifact; stats: ArtifactReadStats }[] = new Array(refs.length);
   let next = 0;
+  let readFromS3Count = 0;
+  const uncached = refs.filter((r) => !(r.etag && caches.get(r.bucket)?.get(r.key)?.etag === r.etag)).length;
   const worker = async () => {
     while (next < refs.length) {
       const i = next++;
@@ -198,6 +202,7 @@ export async function readArtifacts(deps: ArtifactReaderDeps, refs: ArtifactRef[
         continue;
       }
       const artifact = await readFromS3(r, ref, tailBytes);
+      opts.onRead?.(++readFromS3Count, uncached);
       const entry = toCache(artifact);
       if (entry) fresh.get(ref.bucket)!.set(ref.key, entry);
       out[i] = { artifact, stats: r.stats };

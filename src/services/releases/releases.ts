@@ -2,6 +2,7 @@ import type { DynamoApi } from '../../aws/dynamodb.js';
 import type { EcrApi } from '../../aws/ecr.js';
 import type { S3Api } from '../../aws/s3.js';
 import { SgnError, awsErrorName, explainAwsError } from '../../errors.js';
+import type { Progress, Reporter } from '../../io.js';
 import { fillPattern, type Settings } from '../../settings/schema.js';
 import { queryProject, tableError, type DeployRecord } from '../records.js';
 import type { ArtifactCache } from './artifact-cache.js';
@@ -22,6 +23,7 @@ export interface ReleasesDeps {
   settings: Pick<Settings, 'table' | 'artifactBucket' | 'artifactPrefix'>;
   region?: string;
   signal?: AbortSignal;
+  report: Reporter;
 }
 
 /** Whether ECR still has a release's image (`<project>:<commitref>`). */
@@ -160,7 +162,14 @@ export async function listReleases(deps: ReleasesDeps, opts: ReleasesOptions): P
   const listed = (await Promise.all(sources.map((s) => listBuilds(deps.s3, s.bucket, s.prefix, deps.signal)))).flat();
   listed.sort((a, b) => b.lastModified.getTime() - a.lastModified.getTime() || (a.key < b.key ? -1 : 1));
   const chosen = opts.limit === undefined ? listed : listed.slice(0, opts.limit);
-  const reads = await readArtifacts({ s3: deps.s3, cache: deps.cache }, chosen.map((l) => ({ bucket: l.bucket, key: l.key, size: l.size, etag: l.etag })), { signal: deps.signal });
+  let progress: Progress | undefined;
+  const reads = await readArtifacts({ s3: deps.s3, cache: deps.cache }, chosen.map((l) => ({ bucket: l.bucket, key: l.key, size: l.size, etag: l.etag })), {
+    signal: deps.signal,
+    onRead: (done, of) => {
+      // Only builds not read before cost requests; say so when there are many.
+      if (of >= 20) (progress ??= deps.report.progress(`Reading the deployspec of ${of} builds`)).update(`Reading the deployspec of ${of} builds (${done} done)`);
+    },
+  }).finally(() => progress?.succeed());
   const tags = reads.flatMap((r) => (r.artifact.status === 'ok' ? [r.artifact.deployspec.commitref] : []));
   const images = tags.length ? await imagesPresent(deps.ecr, opts.project, tags) : new Map<string, ReleaseImage>();
   const envsOf = new Map<string, string[]>();
