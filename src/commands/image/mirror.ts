@@ -1,4 +1,4 @@
-import type { CommandDef, Flags } from '../../cli/define.js';
+import { defineCommand, type Flags } from '../../cli/define.js';
 import { UsageError } from '../../errors.js';
 import { formatDuration } from '../../time.js';
 import { formatBytes, shortDigest as short } from '../../services/mirror/progress.js';
@@ -7,9 +7,7 @@ import { isRepositoryPath, isTag, parseImageReference } from '../../registry/ref
 import type { Context } from '../../context.js';
 import type { MirrorRequest, MirrorResult } from '../../services/mirror/mirror.js';
 
-export interface MirrorOptions extends MirrorRequest {
-  json: boolean;
-}
+export type MirrorOptions = MirrorRequest;
 
 function parseTo(text: string): NonNullable<MirrorOptions['to']> {
   const m = /^([^:@]+)(?::([^:@]+))?$/.exec(text);
@@ -31,10 +29,10 @@ export function parseImageMirror(args: string[], flags: Flags): MirrorOptions {
   }
   const jobs = flags.jobs === undefined ? 4 : Number(flags.jobs);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 32) throw new UsageError(`--jobs takes a whole number from 1 to 32, not "${String(flags.jobs)}".`);
-  return { source, ...(to ? { to } : {}), ...(platform ? { platform } : {}), dryRun: Boolean(flags.dryRun), jobs, json: Boolean(flags.json) };
+  return { source, ...(to ? { to } : {}), ...(platform ? { platform } : {}), dryRun: Boolean(flags.dryRun), jobs };
 }
 
-export const imageMirror: CommandDef = {
+export const imageMirror = defineCommand<MirrorOptions, MirrorResult>({
   name: 'mirror',
   arguments: '<image>',
   summary: 'copy an image (all platforms) into your ECR, registry to registry',
@@ -55,21 +53,15 @@ export const imageMirror: CommandDef = {
     cmd.option('--platform <os/arch[/variant]>', 'copy only this platform\'s image');
     cmd.option('--dry-run', 'show what would be copied, change nothing');
     cmd.option('-j, --jobs <n>', 'blobs copied at a time (default 4)');
-    cmd.option('--json', 'print the result as JSON on stdout');
   },
-  run: async (ctx, args, flags) => {
-    const opts = parseImageMirror(args, flags);
+  json: true,
+  parse: parseImageMirror,
+  execute: async (ctx, opts) => {
     const [{ mirrorDeps }, { MirrorSession }, { mirrorImage }] = await Promise.all([import('./deps.js'), import('../../services/mirror/session.js'), import('../../services/mirror/mirror.js')]);
-    const session = new MirrorSession(await mirrorDeps(ctx, { quiet: opts.json }), opts.jobs);
-    const result = await mirrorImage(session, opts);
-    if (opts.json) {
-      const { plan: _plan, ...rest } = result;
-      ctx.io.json(rest);
-      return 0;
-    }
-    return renderMirror(ctx, result);
+    return mirrorImage(new MirrorSession(await mirrorDeps(ctx), opts.jobs), opts);
   },
-};
+  render: (ctx, result) => renderMirror(ctx, result),
+});
 
 /** Docker Hub's allowance, when it runs low: a warning line, or nothing. */
 export function rateLimitWarning(r: MirrorResult['rateLimit'], host: string): string | undefined {

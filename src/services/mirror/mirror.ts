@@ -6,6 +6,7 @@ import { BlobSizeError } from '../../registry/verify.js';
 import { copyBlob } from './copy.js';
 import { planCopy, type MirrorPlan, type PlannedBlob } from './plan.js';
 import { mapLimit } from './pool.js';
+import { blobProgress } from './progress.js';
 import type { MirrorSession } from './session.js';
 import { createRepository, isEcrRepositoryName, repositoryExists } from './target.js';
 
@@ -170,7 +171,7 @@ async function mirrorOnce(session: MirrorSession, req: MirrorRequest): Promise<M
     // A registry that sends no Docker-Content-Digest: the plan reads the tag and hashes it.
     const srcDigest = req.source.digest ?? head?.digest;
     const dstHead = await dstHeadP;
-    deps.report.info(`${req.dryRun ? 'Checking' : 'Mirroring'} ${sides.srcText} -> ${sides.dstText}`);
+    deps.report.emit({ level: 'info', code: 'mirror.start', message: `${req.dryRun ? 'Checking' : 'Mirroring'} ${sides.srcText} -> ${sides.dstText}` });
     const upToDate = (digest: string, plan: { mediaType: string; platforms: string[] }) => result({ digest, ...plan }, { upToDate: true });
     if (!req.platform && srcDigest && dstHead?.digest === srcDigest) return upToDate(srcDigest, { mediaType: dstHead.mediaType ?? '', platforms: [] });
 
@@ -186,7 +187,7 @@ async function mirrorOnce(session: MirrorSession, req: MirrorRequest): Promise<M
     let repoState: 'exists' | 'created' | 'missing' = (await exists) ? 'exists' : 'missing';
     if (repoState === 'missing' && !req.dryRun) {
       repoState = await createRepository(await deps.ecr(), repository, deps.lifecyclePolicy);
-      if (repoState === 'created') deps.report.info(`  created repository ${repository} (scan on push${deps.lifecyclePolicy ? ', lifecycle policy' : ''})`);
+      if (repoState === 'created') deps.report.emit({ level: 'info', code: 'mirror.repository.created', message: `  created repository ${repository} (scan on push${deps.lifecyclePolicy ? ', lifecycle policy' : ''})`, data: { repository } });
     }
     const check = repoState === 'exists';
     const [blobThere, childThere] = await Promise.all([
@@ -217,7 +218,7 @@ async function mirrorOnce(session: MirrorSession, req: MirrorRequest): Promise<M
 
     // 4. Blobs: mounted from another repository of the target when one is known to hold them,
     // else streamed from the source, several at a time.
-    if (counts.present) deps.report.info(`  ${counts.present} of ${counts.total} blobs already in the target`);
+    if (counts.present) deps.report.emit({ level: 'info', code: 'mirror.blobs.present', message: `  ${counts.present} of ${counts.total} blobs already in the target` });
     const outcomes = await copyBlobs(session, { src, srcRepo: req.source.path, dst, dstHost: target.address.host, dstRepo: repository, sameRegistry, image: sides.dstText }, missing);
 
     // 5. Child manifests by digest, then the tag: only now can it point at something complete.
@@ -262,7 +263,7 @@ async function copyBlobs(session: MirrorSession, c: CopySpec, missing: PlannedBl
   const { deps } = session;
   const outcomes: Record<'copied' | 'mounted', PlannedBlob[]> = { copied: [], mounted: [] };
   if (!missing.length) return outcomes;
-  const progress = deps.report.blobs({ blobs: missing.length, bytes: missing.reduce((n, b) => n + b.size, 0), image: c.image });
+  const progress = blobProgress(deps.report, { blobs: missing.length, bytes: missing.reduce((n, b) => n + b.size, 0), image: c.image });
   session.note = (m) => progress.note(m);
   let failed = false;
   const copy = async (blob: PlannedBlob) => {

@@ -1,19 +1,11 @@
 import type { EcrApi } from '../../aws/ecr.js';
+import type { Reporter } from '../../io.js';
 import type { Credentials } from '../../registry/auth.js';
 import { Registry } from '../../registry/client.js';
 import type { BlobLocations } from '../../registry/locations.js';
 import { isLoopbackHost, registryApiHost } from '../../registry/reference.js';
 import type { EcrLogin } from './login.js';
-import type { MirrorProgress } from './progress.js';
 import type { EcrTarget } from './target.js';
-
-/** How a mirror tells people what it does; the command's renderer decides how it looks. */
-export interface MirrorReport {
-  info(message: string): void;
-  warn(message: string): void;
-  /** Progress of the blob copies of one image. */
-  blobs(totals: { blobs: number; bytes: number; image: string }): MirrorProgress;
-}
 
 /** What a mirror needs from outside: narrow, so that sync and mirror share one of each. */
 export interface MirrorDeps {
@@ -23,7 +15,8 @@ export interface MirrorDeps {
   /** Credentials of a source registry (docker's config.json), looked up on its first challenge. */
   sourceCredentials(domain: string): Promise<Credentials | undefined>;
   locations: BlobLocations;
-  report: MirrorReport;
+  /** Messages and progress; never data. */
+  report: Reporter;
   signal: AbortSignal;
   userAgent: string;
   debug(line: string): void;
@@ -81,7 +74,7 @@ export class MirrorSession {
       userAgent: this.deps.userAgent,
       signal: this.deps.signal,
       debug: (line: string) => this.deps.debug(line),
-      onRetry: (message: string) => (this.note ? this.note(message) : this.deps.report.warn(message)),
+      onRetry: (message: string) => (this.note ? this.note(message) : this.deps.report.emit({ level: 'warn', code: 'mirror.retry', message })),
     };
   }
 
