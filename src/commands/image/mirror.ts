@@ -24,7 +24,7 @@ export function parseImageMirror(args: string[], flags: Flags): MirrorOptions {
   }
   const jobs = flags.jobs === undefined ? 4 : Number(flags.jobs);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 32) throw new UsageError(`--jobs takes a whole number from 1 to 32, not "${String(flags.jobs)}".`);
-  return { source, ...(to ? { to } : {}), ...(platform ? { platform } : {}), dryRun: Boolean(flags.dryRun), jobs, json: Boolean(flags.json) };
+  return { source, ...(to ? { to } : {}), ...(platform ? { platform } : {}), dryRun: Boolean(flags.dryRun), jobs, json: Boolean(flags.json), ...(flags.force ? { force: true } : {}) };
 }
 
 export const imageMirror: CommandDef = {
@@ -47,6 +47,7 @@ export const imageMirror: CommandDef = {
     cmd.option('--to <repository[:tag]>', 'target repository (and tag) in ECR, instead of <mirrorPrefix><name>:<tag>');
     cmd.option('--platform <os/arch[/variant]>', 'copy only this platform\'s image');
     cmd.option('--dry-run', 'show what would be copied, change nothing');
+    cmd.option('--force', 'with --platform: replace a target tag even if it holds more platforms (they are dropped)');
     cmd.option('-j, --jobs <n>', 'blobs copied at a time (default 4)');
     cmd.option('--json', 'print the result as JSON on stdout');
   },

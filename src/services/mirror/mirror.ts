@@ -6,7 +6,9 @@ import { DigestMismatchError, Registry, RegistryError } from '../../registry/cli
 import { dockerConfigPath, dockerCredentials } from '../../registry/docker-config.js';
 import { formatPlatform, type Platform } from '../../registry/platform.js';
 import { familiarPath, familiarReference, isLoopbackHost, registryApiHost, type ImageReference } from '../../registry/reference.js';
+import { parseManifest } from '../../registry/manifest.js';
 import { BlobSizeError } from '../../registry/verify.js';
+import { tlsHint } from '../../net-errors.js';
 import { formatDuration } from '../../time.js';
 import { copyBlob } from './copy.js';
 import { planCopy, type MirrorPlan, type PlannedBlob } from './plan.js';
@@ -20,6 +22,8 @@ export interface MirrorOptions {
   to?: { repository: string; tag?: string };
   /** Copy only this platform's manifest (the target tag then points at it). */
   platform?: Platform;
+  /** Replace a target tag even when that drops platforms it holds now. */
+  force?: boolean;
   dryRun: boolean;
   /** Blobs copied at a time. */
   jobs: number;
@@ -66,10 +70,16 @@ async function explain(e: unknown, s: Sides, signal: AbortSignal): Promise<unkno
   const source = e.role === 'source';
   const where = source ? s.srcText : s.dstText;
   if (e.status === 0) {
-    return new SgnError(`The connection to ${e.host} failed (${e.code ?? 'network error'}${e.detail ? `: ${e.detail}` : ''}) while mirroring ${where}.`, {
-      hint: 'Check the registry name, your network and proxy (for the target, the ecrRegistry setting); a rerun resumes where this stopped.',
-      cause: e,
-    });
+    const sentence = e.detail || `the connection to ${e.host} failed (${e.code ?? 'network error'})`;
+    const hint =
+      e.network === 'tls'
+        ? tlsHint
+        : e.network === 'idle' || e.network === 'slow'
+          ? `${e.host} (the ${source ? 'source' : 'target'}) is too slow or stuck; try again later, or from another network. A rerun resumes where this stopped.`
+          : e.network === 'not-http' || e.network === 'truncated'
+            ? `Something between sgn and ${e.host} (a proxy, a captive portal) or the registry itself sent a broken answer; a rerun resumes where this stopped.`
+            : `Check the registry name, your network and proxy${source ? '' : ' (for the target, the ecrRegistry setting)'}; a rerun resumes where this stopped.`;
+    return new SgnError(`${sentence.charAt(0).toUpperCase()}${sentence.slice(1)} while mirroring ${where}; nothing was tagged.`, { hint, cause: e });
   }
   if (e.status === 401 || e.status === 403) {
     if (source) {
@@ -96,6 +106,23 @@ async function explain(e: unknown, s: Sides, signal: AbortSignal): Promise<unkno
     return new SgnError(`${e.host} is limiting requests (429 Too Many Requests) and kept doing so after retries.`, { hint: source && s.sourceDomain === 'docker.io' ? 'Docker Hub limits anonymous pulls per IP; `docker login` raises the limit, or try again later.' : 'Try again later.', cause: e });
   }
   return new SgnError(`${e.host} failed while mirroring ${where}: ${e.status} ${e.code ?? ''}${e.detail ? ` (${e.detail})` : ''}.`, { hint: e.retryable ? 'It kept failing after retries; try again later.' : 'Re-run with --debug to see the requests.', cause: e });
+}
+
+/**
+ * `--platform` onto a tag that holds a multi-platform index would replace the index with one
+ * platform's manifest: nodes of the other platforms would then pull the wrong image. Refused
+ * (saying what would be lost) unless --force.
+ */
+async function refuseNarrowing(dst: Registry, repository: string, tag: string, plan: MirrorPlan, dstText: string): Promise<void> {
+  const current = await dst.getManifest(repository, tag);
+  const parsed = parseManifest(current.bytes, current.mediaType, dstText);
+  if (parsed.kind !== 'index') return;
+  const held = parsed.manifests.filter((d) => d.platform && d.platform.os !== 'unknown').map((d) => formatPlatform(d.platform));
+  const lost = held.filter((p) => !plan.platforms.includes(p));
+  if (lost.length === 0) return;
+  throw new SgnError(`${dstText} holds a multi-platform image (${held.join(', ')}); mirroring only ${plan.platforms.join(', ') || 'one platform'} onto it would drop ${lost.join(', ')}. Nothing was changed.`, {
+    hint: `Mirror every platform (leave out --platform), pick another target tag with --to ${repository}:<tag>, or add --force to replace it.`,
+  });
 }
 
 function result(opts: MirrorOptions, s: Sides, plan: { digest: string; mediaType: string; platforms: string[] }, extra: Partial<MirrorResult>, started: number): MirrorResult {
@@ -206,6 +233,7 @@ export async function imageMirror(ctx: Context, opts: MirrorOptions): Promise<nu
     exists.catch(() => undefined);
     const plan = await planCopy(src, opts.source.path, srcDigest ?? srcRef, sides.srcText, opts.platform);
     if (dstHead?.digest === plan.root.digest) return upToDate(plan.root.digest, { mediaType: plan.root.mediaType, platforms: plan.platforms });
+    if (opts.platform && tag && dstHead && !opts.force) await refuseNarrowing(dst, repository, tag, plan, sides.dstText);
 
     // 3. The repository (created only now that the copy is known to be possible), then what the
     // target already has: nothing, when the repository is new.
