@@ -1,6 +1,6 @@
 import { startFaultProxy, type FaultRule } from './fault-proxy.js';
 
-/** What the faulty front does with the n-th request. */
+/** What the faulty front does with the n-th invoke. */
 export type LambdaFault = 'throttle' | 'drop' | 'pass';
 
 const lambdaFault: Record<LambdaFault, FaultRule['fault']> = {
@@ -17,12 +17,15 @@ const lambdaFault: Record<LambdaFault, FaultRule['fault']> = {
   pass: { kind: 'pass' },
 };
 
+const invocations = /\/invocations(\?|$)/;
+
 /**
- * Lambda's faults in front of the deployer emulator, in order: the n-th request meets
- * `faults[n]`, requests beyond them pass through. A fault-proxy (fault-proxy.ts) configured
- * as a sequence; counts the requests it received.
+ * Lambda's faults in front of the deployer emulator, in order: the n-th invoke meets `faults[n]`,
+ * invokes beyond them and other calls (GetFunction) pass through. A fault-proxy (fault-proxy.ts)
+ * configured as a sequence; counts the invokes it received.
  */
-export async function faultyLambda(target: string, faults: LambdaFault[]): Promise<{ url: string; requests: () => number }> {
-  const proxy = await startFaultProxy(target, faults.map((f) => ({ fault: lambdaFault[f], times: 1 })));
-  return { url: proxy.url, requests: () => proxy.hits.length };
+export async function faultyLambda(target: string, faults: LambdaFault[]): Promise<{ url: string; requests: () => number; invokes: () => number }> {
+  const proxy = await startFaultProxy(target, faults.map((f) => ({ path: invocations, fault: lambdaFault[f], times: 1 })));
+  const invokes = () => proxy.hits.filter((h) => invocations.test(h.path)).length;
+  return { url: proxy.url, requests: invokes, invokes };
 }

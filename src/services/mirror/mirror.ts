@@ -1,6 +1,5 @@
 import type { Context } from '../../context.js';
 import { userAgent } from '../../aws/clients.js';
-import { ecrApi } from '../../aws/ecr.js';
 import { AuthError, InterruptedError, SgnError, UsageError } from '../../errors.js';
 import { DigestMismatchError, Registry, RegistryError } from '../../registry/client.js';
 import { dockerConfigPath, dockerCredentials } from '../../registry/docker-config.js';
@@ -171,13 +170,13 @@ export async function imageMirror(ctx: Context, opts: MirrorOptions): Promise<nu
   }
   const tag = opts.to?.tag ?? opts.source.tag;
 
-  const aws = await ctx.aws();
-  if (aws.sandbox && !aws.sandbox.registry && !settings.ecrRegistry) {
+  const { sandbox } = await ctx.target();
+  if (sandbox && !sandbox.registryHost && !settings.ecrRegistry) {
     throw new SgnError('The sandbox has no local registry to mirror into.', { hint: 'Install docker-registry (Debian/Ubuntu: `sudo apt-get install docker-registry`), then `sgn sandbox stop && sgn sandbox start`.' });
   }
-  const ecrReady = ecrApi(aws);
+  const ecrReady = ctx.api.ecr();
   // The ECR login (SDK import, one API call) runs while the source answers its HEAD.
-  const targetReady = ecrReady.then((ecr) => ecrTarget(ecr, { override: settings.ecrRegistry, sandboxRegistry: aws.sandbox?.registry?.host }));
+  const targetReady = ecrReady.then((ecr) => ecrTarget(ecr, { override: settings.ecrRegistry, sandboxRegistry: sandbox?.registryHost }));
   targetReady.catch(() => undefined);
   const sourceHost = registryApiHost(opts.source.domain);
   let progressNote: ((text: string) => void) | undefined;
