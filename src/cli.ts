@@ -3,6 +3,7 @@ import { commandTree } from './commands/index.js';
 import { isGroup, isSpec, jsonOption, type CommandDef, type Flags } from './cli/define.js';
 import type { Streams } from './io.js';
 import type { GlobalOptions } from './context.js';
+import type { AwsApis } from './aws/apis.js';
 import { ExitCode, SgnError, UsageError } from './errors.js';
 import { version } from './version.js';
 
@@ -13,6 +14,8 @@ export interface MainDeps {
   now?: () => Date;
   /** Aborted on Ctrl-C; main() installs its own SIGINT/SIGTERM handlers when omitted. */
   signal?: AbortSignal;
+  /** The AWS adapters (unit tests pass fakes of the narrow interfaces). */
+  api?: AwsApis;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -162,7 +165,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     };
     // Options first: a usage error needs no settings, credentials or clients.
     const opts: unknown = isSpec(def) ? def.parse(args, flags) : undefined;
-    ctx = createContext({ streams, env, cwd: deps.cwd ?? process.cwd(), global, signal, now: deps.now });
+    ctx = createContext({ streams, env, cwd: deps.cwd ?? process.cwd(), global, signal, now: deps.now, api: deps.api });
     if (!isSpec(def)) return (await def.run(ctx, args, flags)) ?? ExitCode.ok;
     const result: unknown = await def.execute(ctx, opts);
     if (jsonWanted) {
