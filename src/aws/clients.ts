@@ -5,6 +5,7 @@ import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import type { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { SgnError } from '../errors.js';
 import { runningSandbox, sandboxCredentials, type SandboxState } from '../sandbox/state.js';
@@ -39,6 +40,7 @@ export interface AwsFactory {
   lambda(opts?: { forLongInvoke?: boolean }): Promise<LambdaClient>;
   ecr(): Promise<ECRClient>;
   codebuild(): Promise<CodeBuildClient>;
+  codepipeline(): Promise<CodePipelineClient>;
   sts(): Promise<STSClient>;
   /** The region clients use, resolved from settings, env and profile. */
   region(): Promise<string>;
@@ -57,7 +59,7 @@ export function clientSettingsFor(ctx: Pick<Context, 'global' | 'env' | 'setting
       settings: {
         region: sandbox.region,
         endpoint: sandbox.moto.url,
-        serviceEndpoints: { lambda: sandbox.emulator.url, codebuild: sandbox.emulator.url },
+        serviceEndpoints: { lambda: sandbox.emulator.url, codebuild: sandbox.emulator.url, codepipeline: sandbox.emulator.url },
         credentials: sandboxCredentials,
       },
     };
@@ -94,6 +96,7 @@ export function createAwsFactory(ctx: Context): AwsFactory {
     logs: memo(async () => new (await import('@aws-sdk/client-cloudwatch-logs')).CloudWatchLogsClient(common('logs'))),
     ecr: memo(async () => new (await import('@aws-sdk/client-ecr')).ECRClient(common('ecr'))),
     codebuild: memo(async () => new (await import('@aws-sdk/client-codebuild')).CodeBuildClient(common('codebuild'))),
+    codepipeline: memo(async () => new (await import('@aws-sdk/client-codepipeline')).CodePipelineClient(common('codepipeline'))),
     sts: memo(async () => new (await import('@aws-sdk/client-sts')).STSClient(common('sts'))),
     lambda: async (opts = {}) => {
       const { LambdaClient } = await import('@aws-sdk/client-lambda');
