@@ -42,6 +42,8 @@ export interface FinishedExecutionInput {
   outcome: ExecutionOutcome;
   /** Seconds each stage takes (Build: taken from its build). */
   seconds?: { source?: number; deploy?: number; integration?: number };
+  /** Log lines per build phase (the build's length). Default 4. */
+  buildLines?: number;
   trigger?: { triggerType: string; triggerDetail?: string };
 }
 
@@ -76,7 +78,7 @@ export async function seedFinishedExecution(deps: PipelineFixtureDeps, input: Fi
   }
   // Build: a real build in the CodeBuild emulator, so that `sgn logs tail --build <id>` shows it.
   const buildStatus = failIn === 'Build' ? 'FAILED' : 'SUCCEEDED';
-  const buildId = await seedFinishedBuild(deps, { project: input.codebuildProject ?? input.pipeline, status: buildStatus, startedAt: at(), linesPerPhase: 4, stepMs: 1500 });
+  const buildId = await seedFinishedBuild(deps, { project: input.codebuildProject ?? input.pipeline, status: buildStatus, startedAt: at(), linesPerPhase: input.buildLines ?? 4, stepMs: 1500 });
   codepipeline.advance(id, { at: at(), next: { externalExecutionId: buildId } });
   const build = deps.codebuild.describeBuild(buildId)!;
   t = (build.endTime as number) * 1000 + 2000;
@@ -187,6 +189,9 @@ export async function seedDemoPipelines(
           startedAt: new Date(now - e.minutesAgo * 60_000),
           outcome: e.outcome,
           trigger: e.trigger,
+          // Builds and tests of different lengths, as real ones are.
+          buildLines: 3 + (e.minutesAgo % 4),
+          seconds: { deploy: 35 + (e.minutesAgo % 13), integration: 150 + (e.minutesAgo % 61) },
         }),
       );
     }

@@ -30,14 +30,13 @@ function gitRemote(cwd: string, env: NodeJS.ProcessEnv): Promise<string> {
   });
 }
 
-const hint = 'Pass the project: `sgn logs tail <project>`.';
-
 /**
- * The project to tail: the argument, else the repository name of the `origin` remote of the
- * git repository around `cwd` (the pipeline builds one repository per project).
+ * The project of a command (`logs tail`, `status`): the argument, else the repository name of the
+ * `origin` remote of the git repository around `cwd` (the pipeline builds one repository per project).
  */
-export async function resolveProject(arg: string | undefined, where: { cwd: string; env: NodeJS.ProcessEnv; debug(m: string): void }): Promise<string> {
+export async function resolveProject(arg: string | undefined, where: { cwd: string; env: NodeJS.ProcessEnv; debug(m: string): void; command?: string }): Promise<string> {
   if (arg !== undefined) return validateName(arg, 'project');
+  const hint = `Pass the project: \`sgn ${where.command ?? 'logs tail'} <project>\`.`;
   const { cwd, debug } = where;
   let url: string;
   try {
