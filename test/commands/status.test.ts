@@ -151,13 +151,13 @@ describe('sgn status', () => {
       ];
       assert.equal(lines.length, expect.length, res.stdout);
       expect.forEach((re, i) => assert.match(lines[i], re, `line ${i + 1}`));
-      assert.ok(!/\u001b\[/.test(res.stdout), 'no colour when piped');
+      assert.ok(!/\u001b\[/.test(res.stdout), 'no colour when piped'); // eslint-disable-line no-control-regex
     });
 
     it('given a terminal, then the same screen, in colour', async () => {
       const res = await runSgnInPty(['status', 'shop', '--limit', '2'], { env, steps: [] });
       assert.equal(res.code, 0, res.output);
-      assert.match(res.output, /\u001b\[3\dm/, 'coloured');
+      assert.match(res.output, /\u001b\[3\dm/, 'coloured'); // eslint-disable-line no-control-regex
       const screen = plain(res.output);
       assert.match(screen, /Environments\n {2}staging {5}git-\w{7} {2}30m ago {2}✗ integration tests failed/);
       assert.match(screen, /● InProgress \w{7} {2}Faster search/);
@@ -292,7 +292,7 @@ describe('sgn status', () => {
           ],
         });
         assert.equal(res.code, 0, res.output);
-        assert.match(res.output, /\u001b\[\d+A\u001b\[J/, 'moves the cursor up and clears to redraw');
+        assert.match(res.output, /\u001b\[\d+A\u001b\[J/, 'moves the cursor up and clears to redraw'); // eslint-disable-line no-control-regex
         assert.match(plain(res.output), /✗ Execution \w{8} failed after/);
       });
     });
