@@ -1,6 +1,6 @@
 import type { CommandDef, GroupDef } from '../cli/define.js';
 import { deployCommand } from './deploy.js';
-import { statusCommand } from './status/index.js';
+import { statusCommand } from './status.js';
 import { lsGroup } from './ls/index.js';
 import { logsGroup } from './logs/index.js';
 import { cfgGroup } from './cfg/index.js';

@@ -67,9 +67,30 @@ export class DigestMismatchError extends Error {
   }
 }
 
+/** Docker Hub's pull allowance (`ratelimit-limit: 100;w=21600`, `ratelimit-remaining: 76;w=21600`). */
+export interface RateLimit {
+  remaining: number;
+  limit?: number;
+  /** The window, in seconds. */
+  windowSeconds?: number;
+}
+
 export interface ManifestHead {
   digest?: string;
   mediaType?: string;
+  rateLimit?: RateLimit;
+}
+
+/** Reads Docker Hub's rate-limit headers; undefined when the registry sends none. */
+export function rateLimitOf(headers: Record<string, string | string[] | undefined>): RateLimit | undefined {
+  const one = (name: string) => {
+    const v = headers[name];
+    return Array.isArray(v) ? v[0] : v;
+  };
+  const remaining = /^\s*(\d+)(?:;w=(\d+))?/.exec(one('ratelimit-remaining') ?? '');
+  if (!remaining) return undefined;
+  const limit = /^\s*(\d+)/.exec(one('ratelimit-limit') ?? '');
+  return { remaining: Number(remaining[1]), ...(limit ? { limit: Number(limit[1]) } : {}), ...(remaining[2] ? { windowSeconds: Number(remaining[2]) } : {}) };
 }
 
 export interface FetchedManifest {
@@ -256,7 +277,8 @@ export class Registry {
     const res = await this.request({ method: 'HEAD', url: `/v2/${repo}/manifests/${ref}`, repo, headers: { Accept: manifestAccept }, expect: [200, 404] });
     await discard(res);
     if (res.status === 404) return undefined;
-    return { digest: header(res, 'docker-content-digest'), mediaType: header(res, 'content-type') };
+    const rateLimit = rateLimitOf(res.headers);
+    return { digest: header(res, 'docker-content-digest'), mediaType: header(res, 'content-type'), ...(rateLimit ? { rateLimit } : {}) };
   }
 
   /** GET of a manifest, checked against the digest asked for (or the one the registry claims). */

@@ -8,7 +8,7 @@ import { runSgn, sgnBin, type CliResult } from '../helpers/cli.js';
 import { codebuildServer } from '../helpers/codebuild.js';
 import { codepipelineServer } from '../helpers/codepipeline.js';
 import { plain, runSgnInPty } from '../helpers/pty.js';
-import { parseStatus } from '../../src/commands/status/index.js';
+import { parseStatus } from '../../src/commands/status.js';
 import { UsageError } from '../../src/errors.js';
 import type { CodepipelineEmulator } from '../../src/sandbox/codepipeline-emulator.js';
 import type { CodebuildEmulator } from '../../src/sandbox/codebuild-emulator.js';

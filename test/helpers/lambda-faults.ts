@@ -19,10 +19,14 @@ const body = (req: IncomingMessage) =>
  * forward the invoke and then drop the connection (the deployer runs, the caller never hears).
  * Requests beyond `faults` pass through. Counts the requests it received.
  */
-export async function faultyLambda(target: string, faults: LambdaFault[]): Promise<{ url: string; requests: () => number }> {
+export async function faultyLambda(target: string, faults: LambdaFault[]): Promise<{ url: string; requests: () => number; invokes: () => number }> {
   let n = 0;
+  let invokes = 0;
   const server = createServer(async (req, res) => {
-    const fault = faults[n++] ?? 'pass';
+    // Faults apply to invokes; other calls (GetFunction) pass.
+    const isInvoke = /\/invocations$/.test((req.url ?? '').split('?')[0]);
+    if (isInvoke) invokes++;
+    const fault = isInvoke ? (faults[n++] ?? 'pass') : 'pass';
     const payload = await body(req);
     if (fault === 'throttle') {
       res.writeHead(429, { 'Content-Type': 'application/json', 'x-amzn-ErrorType': 'TooManyRequestsException', 'Retry-After': '1' });
@@ -50,5 +54,5 @@ export async function faultyLambda(target: string, faults: LambdaFault[]): Promi
     server.closeAllConnections();
     server.close(() => resolve());
   }));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests: () => n };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests: () => n, invokes: () => invokes };
 }

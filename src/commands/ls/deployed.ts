@@ -2,7 +2,7 @@ import type { CommandDef, Flags } from '../../cli/define.js';
 import { jsonOption } from '../../cli/define.js';
 import { UsageError } from '../../errors.js';
 import type { LsDeployedOptions } from '../../services/deployed.js';
-import { validateName } from '../names.js';
+import { validateName } from '../../names.js';
 
 export function parseLsDeployed(flags: Flags): LsDeployedOptions {
   const envs = ((flags.env as string[] | undefined) ?? []).flatMap((e) => e.split(',')).map((e) => e.trim()).filter(Boolean);

@@ -1,7 +1,7 @@
 import type { ExecutionView } from '../../services/status/model.js';
 import type { WatchChange, WatchUpdate } from '../../services/status/watch.js';
 import { formatAge, formatDuration } from '../../time.js';
-import { executionLines, statusMark, type Paint } from './render.js';
+import { executionLines, statusMark, type Paint } from './status.js';
 
 /** "execution 1a2b3c4d of web: 3f9c2a1 Fix the cart (started 2m ago)". */
 export function watchHeader(u: Pick<WatchUpdate, 'pipeline' | 'execution' | 'at'>, p: Paint): string {

@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { UsageError } from './errors.js';
 
 /**
  * Project and environment names end up in DynamoDB keys, S3 keys, log group names and ECR
@@ -8,7 +8,7 @@ export function validateName(value: string, what: 'project' | 'environment'): st
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(value) || value.includes('..')) {
     throw new UsageError(
       `"${value}" is not a valid ${what} name.`,
-      `A ${what} name has letters, digits, ".", "_" and "-" only, and starts with a letter or digit.`,
+      `${what === 'environment' ? 'An' : 'A'} ${what} name has letters, digits, ".", "_" and "-" only, and starts with a letter or digit.`,
     );
   }
   return value;

@@ -1,7 +1,8 @@
-import type { CommandDef, Flags } from '../../cli/define.js';
-import { jsonOption } from '../../cli/define.js';
-import { UsageError } from '../../errors.js';
+import { defineCommand, type Flags } from '../cli/define.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { validateName } from '../names.js';
+import type { StatusModel } from '../services/status/model.js';
+import type { WatchResult } from '../services/status/watch.js';
 
 /** What `sgn status` was asked, validated. */
 export interface StatusCommandOptions {
@@ -14,6 +15,11 @@ export interface StatusCommandOptions {
   intervalMs: number;
   json: boolean;
 }
+
+/** The screen's model, or (with --watch) how the watched execution ended. */
+export type StatusResult = StatusModel | WatchResult;
+
+export const isWatchResult = (r: StatusResult): r is WatchResult => 'ok' in r;
 
 const intOf = (v: unknown) => (typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : NaN);
 
@@ -31,7 +37,9 @@ export function parseStatus(args: string[], flags: Flags): StatusCommandOptions 
   return { project, limit, watch, wait, exitStatus: Boolean(flags.exitStatus), intervalMs: Math.round(interval * 1000), json: Boolean(flags.json) };
 }
 
-export const statusCommand: CommandDef = {
+const exitOf = (result: StatusResult, opts: StatusCommandOptions) => (opts.exitStatus && isWatchResult(result) && !result.ok ? ExitCode.failure : ExitCode.ok);
+
+export const statusCommand = defineCommand<StatusCommandOptions, StatusResult>({
   name: 'status',
   arguments: '[project]',
   summary: "a project's pipeline on one screen: executions, stages, what runs where",
@@ -53,6 +61,7 @@ export const statusCommand: CommandDef = {
     'sgn status web --watch --exit-status && sgn deploy web production',
     'sgn status web --wait                       # follow the next execution after a push',
     'sgn status web --limit 10 --json | jq \'.executions[] | select(.status == "Failed") | .commit.sha\'',
+    'sgn --sandbox status worker                 # staging runs a tag whose integration tests failed',
   ],
   options: (cmd) => {
     cmd.option('-L, --limit <n>', 'how many executions, newest first (default 5)');
@@ -60,11 +69,43 @@ export const statusCommand: CommandDef = {
     cmd.option('--wait', 'with no execution running, wait for the next one and follow it');
     cmd.option('--exit-status', 'with --watch: exit 1 unless the execution Succeeded');
     cmd.option('-i, --interval <seconds>', 'with --watch: seconds between two looks (default 2)');
-    jsonOption(cmd);
   },
-  run: async (ctx, args, flags) => {
-    const opts = parseStatus(args, flags);
-    const { runStatus } = await import('./run.js');
-    return runStatus(ctx, opts);
+  json: true,
+  parse: parseStatus,
+  execute: async (ctx, opts) => {
+    const [{ resolveProject }, { pipelineStatus }, { watchPipeline }, { setTimeout: delay }] = await Promise.all([
+      import('../services/logs/project.js'),
+      import('../services/status/status.js'),
+      import('../services/status/watch.js'),
+      import('node:timers/promises'),
+    ]);
+    const project = await resolveProject(opts.project, { cwd: ctx.cwd, processes: () => ctx.processes(), debug: (m) => ctx.debug(m), command: 'status' });
+    const { api, io } = ctx;
+    const [codepipeline, db, region] = await Promise.all([api.codepipeline(), api.dynamo(), api.region().catch(() => undefined)]);
+    const deps = {
+      codepipeline,
+      db,
+      settings: ctx.settings(),
+      now: ctx.now,
+      signal: ctx.signal,
+      sleep: (ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }),
+      onRetry: (m: string) => ctx.debug(m),
+      region,
+    };
+    if (!opts.watch) return pipelineStatus(deps, { project, limit: opts.limit });
+    // Under --json the changes go to stderr as lines, and how the execution ended to stdout.
+    const { watchPrinter } = await import('./render/status-watch.js');
+    const target = opts.json ? io.streams.stderr : io.streams.stdout;
+    const print = watchPrinter(target, { tty: opts.json ? io.stderrIsTTY : io.stdoutIsTTY, columns: () => target.columns ?? 80, paint: opts.json ? io.err : io.out, intervalMs: opts.intervalMs });
+    return watchPipeline({ ...deps, onUpdate: print, onWaiting: (m) => io.info(io.err.dim(m)) }, { project, wait: opts.wait, intervalMs: opts.intervalMs });
   },
-};
+  render: async (ctx, result, opts) => {
+    if (!isWatchResult(result)) {
+      const { renderStatus } = await import('./render/status.js');
+      ctx.io.write(renderStatus(result, { width: ctx.io.stdoutIsTTY ? ctx.io.columns : 80, paint: ctx.io.out }));
+      for (const note of result.notes) ctx.io.warn(note);
+    }
+    return exitOf(result, opts);
+  },
+  exitCode: exitOf,
+});

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { text } from 'node:stream/consumers';
-import { DigestMismatchError, Registry, RegistryError } from '../../src/registry/client.js';
-import { sha256Digest } from '../../src/registry/manifest.js';
+import { DigestMismatchError, Registry, RegistryError } from '../../../src/registry/client.js';
+import { sha256Digest } from '../../../src/registry/manifest.js';
 
 // Faults docker-registry cannot produce on demand: a blob redirect to another host (a CDN, S3),
 // a registry whose Docker-Content-Digest does not match what it sends, a connection cut.

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { decodeConfig, validateConfig } from '../../../src/services/cfg/validate.js';
-import { configLayout } from '../../../src/services/cfg/layout.js';
-import { SgnError, UsageError } from '../../../src/errors.js';
+import { decodeConfig, validateConfig } from '../../../../src/services/cfg/validate.js';
+import { configLayout } from '../../../../src/services/cfg/layout.js';
+import { SgnError, UsageError } from '../../../../src/errors.js';
 
 const problems = (text: string) => {
   const v = validateConfig(text);
@@ -10,7 +10,7 @@ const problems = (text: string) => {
 
 describe('cfg validation beyond configparser', () => {
   it('given a BOM, then one error on line 1 that says what it is', () => {
-    assert.deepEqual(problems('\ufeffA=1\n').errors, ['1: the file starts with a byte-order mark (U+FEFF), which the deployer reads as part of the first line; save it as UTF-8 without BOM']);
+    assert.deepEqual(problems('\ufeffA=1\n').errors, ['1: the file starts with a byte-order mark (U+FEFF), which the deployer reads as part of the first line, so Kubernetes would refuse that key; save it as UTF-8 without BOM']);
   });
 
   it('given keys Kubernetes refuses in a Secret, then errors name the line', () => {
@@ -20,8 +20,8 @@ describe('cfg validation beyond configparser', () => {
     assert.match(errors[1], /^3: key "\.\.hidden" cannot be a Kubernetes Secret key/);
   });
 
-  it('given two keys that upper-case alike (ı and i), then the second is an error', () => {
-    assert.match(problems('ı=1\ni=2\n').errors.join('\n'), /2: key "i" becomes I like the key on line 1/);
+  it('given two keys that upper-case alike (ı and i), then the first, whose value the deployer drops, is an error', () => {
+    assert.match(problems('ı=1\ni=2\n').errors.join('\n'), /1: key "ı" becomes I, and so does key "i" on line 2/);
   });
 
   it('given an indented KEY=VALUE line, then a warning that it continues the value above', () => {
@@ -39,10 +39,10 @@ describe('cfg validation beyond configparser', () => {
     ]);
   });
 
-  it('given bytes, then binary, non-UTF-8 and oversized files are refused with the line', () => {
-    assert.deepEqual(decodeConfig(Buffer.from('A=1\r\nB=\x00')), { ok: false, reason: 'it holds binary data (a NUL byte on line 2)' });
-    assert.deepEqual(decodeConfig(Buffer.from('A=1\nB=2\nC=\xff', 'latin1')), { ok: false, reason: 'it is not valid UTF-8 (first bad byte on line 3)' });
-    assert.equal(decodeConfig(Buffer.alloc(2 * 1024 * 1024, 0x41)).ok, false);
+  it('given bytes, then non-UTF-8 files are refused with the line; NUL bytes and big files are text to Python', () => {
+    assert.deepEqual(decodeConfig(Buffer.from('A=1\r\nB=\x00')), { ok: true, text: 'A=1\r\nB=\x00' });
+    assert.deepEqual(decodeConfig(Buffer.from('A=1\nB=2\nC=\xff', 'latin1')), { ok: false, reason: "it is not valid UTF-8 (first bad byte on line 3), which the deployer's Python cannot read" });
+    assert.equal(decodeConfig(Buffer.alloc(2 * 1024 * 1024, 0x41)).ok, true);
     assert.deepEqual(decodeConfig(Buffer.from('\ufeffA=é\n')), { ok: true, text: '\ufeffA=é\n' }, 'a BOM is kept, as Python keeps it');
   });
 });
