@@ -1,4 +1,4 @@
-import { defineCommand, type Flags } from '../cli/define.js';
+import { defineCommand, flagReader, type Flags } from '../cli/define.js';
 import { UsageError } from '../errors.js';
 import type { DeployOptions } from '../services/deploy/plan.js';
 import type { DeployResult } from '../services/deploy/deploy.js';
@@ -8,7 +8,8 @@ export function parseDeploy(args: string[], flags: Flags): DeployOptions {
   const [project, env] = args;
   validateName(project, 'project');
   validateName(env, 'environment');
-  const from = flags.from as string | undefined;
+  const f = flagReader(flags);
+  const from = f.string('from');
   if (from !== undefined) {
     validateName(from, 'environment');
     if (from === env) throw new UsageError(`--from ${from} names the target environment itself.`, 'Promote from another environment, e.g. --from staging.');
@@ -17,11 +18,11 @@ export function parseDeploy(args: string[], flags: Flags): DeployOptions {
     project,
     env,
     from,
-    yes: Boolean(flags.yes),
-    dryRun: Boolean(flags.dryRun),
-    force: Boolean(flags.force),
-    logs: Boolean(flags.logs),
-    breakLock: Boolean(flags.breakLock),
+    yes: f.boolean('yes'),
+    dryRun: f.boolean('dryRun'),
+    force: f.boolean('force'),
+    logs: f.boolean('logs'),
+    breakLock: f.boolean('breakLock'),
   };
 }
 
