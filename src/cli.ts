@@ -132,7 +132,12 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return ExitCode.ok;
-      // commander has already printed its one-line message.
+      // commander has already printed its one-line message; --json still gets its one document.
+      if (argv.includes('--json')) {
+        const [message, suggestion] = e.message.replace(/^error: /, '').split('\n');
+        const hint = suggestion?.replace(/^\((.*)\)$/, '$1') ?? 'See `sgn <command> --help`.';
+        streams.stdout.write(JSON.stringify({ error: { code: 'usage', message, hint, exitCode: ExitCode.usage } }, null, 2) + '\n');
+      }
       return ExitCode.usage;
     }
     throw e;
