@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { Chalk } from 'chalk';
-import { formatEvents } from '../../../src/services/logs/format.js';
-import { closeNames, describeEnding } from '../../../src/services/logs/builds.js';
-import { redactRemote, repoNameFromRemote } from '../../../src/services/logs/project.js';
+import { formatEvents } from '../../../../src/services/logs/format.js';
+import { closeNames, describeEnding } from '../../../../src/services/logs/builds.js';
+import { redactRemote, repoNameFromRemote } from '../../../../src/services/logs/project.js';
 
 describe('logs tail: parts', () => {
   describe('formatEvents', () => {

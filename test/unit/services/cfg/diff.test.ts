@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { conflictMarkerLines, diffLines, keepLineEndings, merge3, unifiedDiff } from '../../../src/services/cfg/diff.js';
-import { joinLines, splitLines } from '../../../src/services/cfg/lines.js';
+import { conflictMarkerLines, diffLines, keepLineEndings, merge3, unifiedDiff } from '../../../../src/services/cfg/diff.js';
+import { joinLines, splitLines } from '../../../../src/services/cfg/lines.js';
 
 const L = (t: string) => splitLines(t);
 const merge = (base: string, ours: string, theirs: string) => {

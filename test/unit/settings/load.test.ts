@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadSettings } from '../../src/settings/load.js';
-import { envNameFor } from '../../src/settings/schema.js';
+import { loadSettings } from '../../../src/settings/load.js';
+import { envNameFor } from '../../../src/settings/schema.js';
 
 function layout() {
   const root = mkdtempSync(join(tmpdir(), 'sgn-settings-'));

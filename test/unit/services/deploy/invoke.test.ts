@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { ServiceException, TooManyRequestsException, type InvokeCommandInput, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
-import type { LambdaApi } from '../../../src/aws/lambda.js';
-import { SgnError } from '../../../src/errors.js';
-import { InvokeOutcomeUnknownError, invokeDeployer } from '../../../src/services/deploy/invoke.js';
-import { deployPayload } from '../../../src/services/deploy/plan.js';
+import type { LambdaApi } from '../../../../src/aws/lambda.js';
+import { SgnError } from '../../../../src/errors.js';
+import { InvokeOutcomeUnknownError, invokeDeployer } from '../../../../src/services/deploy/invoke.js';
+import { deployPayload } from '../../../../src/services/deploy/plan.js';
 
 const throttle = (retryAfterSeconds?: string) =>
   new TooManyRequestsException({ message: 'Rate Exceeded.', $metadata: { httpStatusCode: 429 }, Reason: 'ConcurrentInvocationLimitExceeded', retryAfterSeconds });

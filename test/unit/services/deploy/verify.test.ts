@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { verifyPromotion } from '../../../src/services/deploy/verify.js';
-import { parseDeployed, type DeployRecord } from '../../../src/services/records.js';
+import { verifyPromotion } from '../../../../src/services/deploy/verify.js';
+import { parseDeployed, type DeployRecord } from '../../../../src/services/records.js';
 
 const rec = (tag: string | undefined, deployedRaw: string | undefined): DeployRecord => ({ project: 'web', env: 'production', tag, deployedRaw, deployedAt: parseDeployed(deployedRaw), extra: {} });
 

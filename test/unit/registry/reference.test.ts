@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { familiarReference, formatReference, isLoopbackHost, parseImageReference, InvalidReferenceError } from '../../src/registry/reference.js';
-import { UsageError } from '../../src/errors.js';
+import { familiarReference, formatReference, isLoopbackHost, parseImageReference, InvalidReferenceError } from '../../../src/registry/reference.js';
+import { UsageError } from '../../../src/errors.js';
 
 const sha = 'sha256:' + 'ab'.repeat(32);
 

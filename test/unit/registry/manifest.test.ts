@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { MediaType, parseManifest } from '../../src/registry/manifest.js';
-import { parsePlatform, platformMatches, formatPlatform } from '../../src/registry/platform.js';
-import { SgnError } from '../../src/errors.js';
+import { MediaType, parseManifest } from '../../../src/registry/manifest.js';
+import { parsePlatform, platformMatches, formatPlatform } from '../../../src/registry/platform.js';
+import { SgnError } from '../../../src/errors.js';
 
 const digest = 'sha256:' + '1'.repeat(64);
 const bytes = (doc: object) => Buffer.from(JSON.stringify(doc));

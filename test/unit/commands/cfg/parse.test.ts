@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { parseCfgCat } from '../../../src/commands/cfg/cat.js';
-import { parseCfgDiff } from '../../../src/commands/cfg/diff.js';
-import { parseCfgEdit } from '../../../src/commands/cfg/edit.js';
-import { parseCfgHistory } from '../../../src/commands/cfg/history.js';
-import { parseCfgLs } from '../../../src/commands/cfg/ls.js';
-import { parseCfgRestore } from '../../../src/commands/cfg/restore.js';
-import { parseCfgSet, parseCfgUnset } from '../../../src/commands/cfg/set.js';
-import { UsageError } from '../../../src/errors.js';
+import { parseCfgCat } from '../../../../src/commands/cfg/cat.js';
+import { parseCfgDiff } from '../../../../src/commands/cfg/diff.js';
+import { parseCfgEdit } from '../../../../src/commands/cfg/edit.js';
+import { parseCfgHistory } from '../../../../src/commands/cfg/history.js';
+import { parseCfgLs } from '../../../../src/commands/cfg/ls.js';
+import { parseCfgRestore } from '../../../../src/commands/cfg/restore.js';
+import { parseCfgSet, parseCfgUnset } from '../../../../src/commands/cfg/set.js';
+import { UsageError } from '../../../../src/errors.js';
 
 describe('sgn cfg: parse (argv -> options)', () => {
   it('ls: optional project, --json', () => {

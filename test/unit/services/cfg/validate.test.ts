@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { decodeConfig, validateConfig } from '../../../src/services/cfg/validate.js';
-import { configLayout } from '../../../src/services/cfg/layout.js';
-import { SgnError, UsageError } from '../../../src/errors.js';
+import { decodeConfig, validateConfig } from '../../../../src/services/cfg/validate.js';
+import { configLayout } from '../../../../src/services/cfg/layout.js';
+import { SgnError, UsageError } from '../../../../src/errors.js';
 
 const problems = (text: string) => {
   const v = validateConfig(text);
