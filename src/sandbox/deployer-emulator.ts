@@ -57,8 +57,10 @@
  *     quoted scalar continued on a tab-indented line).
  *   - Without `configBucket` there is no kube config: the cluster is named after the env, and no
  *     Secret can be made (its failure is logged, as the handler logs it).
- *   - The Secret is checked by configparser's rules only (not Kubernetes' key and size limits);
- *     traceback frames name handler.py's upstream line numbers and stop at the handler's code.
+ *   - The Secret step only checks that the config file downloads and is UTF-8: configparser's
+ *     refusals and Kubernetes' key and size limits (which the handler turns into a logged
+ *     warning) are `sgn cfg`'s checks, not repeated here.
+ *   - Traceback frames name handler.py's upstream line numbers and stop at the handler's code.
  *
  * Control API (sgn's own, JSON):
  *   POST /_sgn/faults {project, error?, errorType?, delayMs?, noEffect?}  sets the fault of one

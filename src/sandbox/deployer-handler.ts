@@ -18,7 +18,6 @@ import { loadKubeConfig } from './kubeconfig.js';
 import { frame, getItem, isDict, PyError, pyIn, pyStr, pyTypeName, reprStr } from './py-error.js';
 import { pyYamlLoad } from './pyyaml.js';
 import { renderTemplates, templatePath, type TemplateRenderer } from './render-step.js';
-import { configItems, deployerKey, deployerValue, parseConfig } from '../services/cfg/parser.js';
 
 /** Line numbers of handler.py (the upstream file) for the traceback frames. */
 export const frames = {
@@ -274,20 +273,18 @@ function acmArn(dep: unknown, clusterName: string): string {
   return arn;
 }
 
-/** handler.py's create_secret: the env's config file through configparser, as the Secret. */
+/**
+ * handler.py's create_secret, as far as the sandbox goes: the env's config file must download
+ * and be UTF-8 text. configparser's own refusals are not emulated here (the sandbox stays out
+ * of sgn's services); `sgn cfg` checks files by those rules before they are uploaded.
+ */
 async function createSecret(run: SpecRun, ns: string): Promise<void> {
   const bytes = await run.appConfig();
-  const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  const parsed = parseConfig(text);
-  const e = parsed.pythonError;
-  // configparser's messages; its line numbers count the "[config]" line the handler prepends.
-  if (e?.type === 'DuplicateOptionError') throw new Error(`While reading from '<???>' [line ${String(e.line + 1).padStart(2)}]: option ${reprStr(e.key ?? '')} in section ${reprStr(e.section)} already exists`);
-  if (e?.type === 'DuplicateSectionError') throw new Error(`While reading from '<???>' [line ${String(e.line + 1).padStart(2)}]: section ${reprStr(e.section)} already exists`);
-  if (e?.type === 'ParsingError') {
-    throw new Error(`Source contains parsing errors: '<???>'${e.lines.map((n) => `\n\t[line ${String(n + 1).padStart(2)}]: ${reprStr(parsed.lines[n - 1].text + (parsed.lines[n - 1].eol ? '\n' : ''))}`).join('')}`);
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new Error("'utf-8' codec can't decode the config file: invalid continuation byte");
   }
-  const data = new Map<string, string>();
-  for (const o of configItems(parsed)) data.set(deployerKey(o.key), deployerValue(o.value));
   const name = `${run.project.replace(/_/g, '-')}-${run.env}`;
   const key = `Secret/${ns}/${name}`;
   run.log.info(run.cluster.has(run.env, key) ? `Replaced secret ${ns}/${name}` : `Created secret ${ns}/${name}`);

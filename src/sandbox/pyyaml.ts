@@ -10,6 +10,7 @@
  * token" at the tab's line and column. Other syntax errors raise ParserError with the `yaml`
  * package's wording, not PyYAML's (see the emulator's header).
  */
+import type * as Yaml from 'yaml';
 import { PyError } from './py-error.js';
 
 const breakChars = new Set(['\n']);
@@ -191,7 +192,7 @@ export async function pyYamlLoad(text: string, name: string): Promise<unknown> {
   const tab = pyYamlTabError(text, name);
   if (tab) throw tab;
   // The bundle turns the package (CommonJS) into a default export only; tsx gives named ones too.
-  const mod = (await import('yaml')) as typeof import('yaml') & { default?: typeof import('yaml') };
+  const mod = (await import('yaml')) as typeof Yaml & { default?: typeof Yaml };
   const { parseAllDocuments } = mod.default ?? mod;
   const docs = parseAllDocuments(text.replace(/\r\n?/g, '\n'), { version: '1.1', uniqueKeys: false, merge: true });
   const list = Array.isArray(docs) ? docs : [docs];
