@@ -272,6 +272,11 @@ export function planDeploy(folder: ArtifactFolder, target: DeployTarget, opts: {
         add('error', 'manifest.required', file, `The rendered file is ${doc === null ? 'empty' : 'not a mapping'}: the deployer fails on it.`);
         continue;
       }
+      if (workloadKeys.has(key) && doc.get('kind') !== expectedKind[key]) {
+        const kind = doc.get('kind');
+        add('error', 'manifest.kind', file, `spec.${key} must hold a ${expectedKind[key]}, and this file holds ${typeof kind === 'string' ? `a ${kind}` : 'no kind'}: the deployer fails on it.`);
+        continue;
+      }
       try {
         if (workloadKeys.has(key)) injectWorkload(doc, target, commitref, commitrefValue, plan.envsecret);
       } catch (e) {
