@@ -5,7 +5,7 @@
 // CLI loads: scripts call --version in loops, and people read help many times a day.
 'use strict';
 /* eslint-disable @typescript-eslint/no-require-imports -- CommonJS on purpose, see above */
-const { readFileSync, writeSync } = require('node:fs');
+const { existsSync, readFileSync, writeSync } = require('node:fs');
 const { join } = require('node:path');
 
 const argv = process.argv.slice(2);
@@ -23,17 +23,33 @@ function print(text) {
 }
 
 /**
+ * The command path whose help `argv` asks for, or undefined when it is not a plain help request:
+ * `sgn`, `sgn [path...] --help|-h`, `sgn help [path...]`. Lower-case words only: the index keys
+ * must match exactly.
+ */
+function helpPath() {
+  let path;
+  if (argv.length === 0) path = [];
+  else if (argv[0] === 'help') path = argv.slice(1);
+  else if (argv[argv.length - 1] === '--help' || argv[argv.length - 1] === '-h') path = argv.slice(0, -1);
+  else return undefined;
+  return path.length <= 3 && path.every((a) => /^[a-z0-9][a-z0-9-]*$/.test(a)) ? path.join(' ') : undefined;
+}
+
+/**
  * Prints a help screen the build rendered with the CLI's own commander tree (scripts/build.mjs,
  * dist/help/), at the width commander would use: the terminal's, or 80 when not a terminal.
  * Returns false when `argv` is not a plain help request or its screen is not there.
  */
 function printHelpScreen() {
-  if (argv.length > 0 && argv[argv.length - 1] !== '--help' && argv[argv.length - 1] !== '-h') return false;
-  // Lower-case names only: the file name must match exactly, on case-insensitive disks too.
-  if (argv.length > 4 || !argv.every((a) => /^-{0,2}[a-z0-9][a-z0-9-]*$/.test(a))) return false;
+  const path = helpPath();
+  if (path === undefined) return false;
   let screen;
   try {
-    screen = JSON.parse(readFileSync(join(__dirname, '..', 'dist', 'help', ['sgn', ...argv].join('_') + '.json'), 'utf8'));
+    const dir = join(__dirname, '..', 'dist', 'help');
+    const n = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'))[path];
+    if (typeof n !== 'number') return false;
+    screen = JSON.parse(readFileSync(join(dir, `${n}.json`), 'utf8'));
   } catch {
     return false;
   }
@@ -41,15 +57,20 @@ function printHelpScreen() {
   const columns = tty ? process.stdout.columns : 80;
   const width = screen.widths.findLast(([from]) => from <= columns);
   if (!width) return false;
-  const text = screen.texts[width[1]];
+  const text = screen.texts[width[1]].map((line) => screen.lines[line]).join('\n');
   if (tty) process.stdout.write(text);
   else print(text);
   return true;
 }
 
-if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-  print(require('../package.json').version + '\n');
-} else if (!printHelpScreen()) {
+/** The CLI itself, or one sentence when this checkout was never built (exit 1). */
+function runCli() {
+  const entry = join(__dirname, '..', 'dist', 'cli.js');
+  if (!existsSync(entry)) {
+    process.stderr.write(`sgn: this copy of sgn is not built (${entry} is missing).\nHint: Run \`npm run build\` in ${join(__dirname, '..')}, then retry.\n`);
+    process.exitCode = 1;
+    return;
+  }
   // sgn pins AWS SDK releases that support Node 20; the SDK's notice about future releases
   // needing Node 22 is not the user's concern on every command.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -58,4 +79,10 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
     // Idle keep-alive sockets of the AWS SDK must not hold the process open once main() is done.
     process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
   });
+}
+
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+  print(require('../package.json').version + '\n');
+} else if (!printHelpScreen()) {
+  runCli();
 }

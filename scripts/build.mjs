@@ -3,6 +3,9 @@
 // imports it. Bundling the SDK's ES-module build loads faster than node_modules resolution.
 // Then renders every help screen into dist/help/ (see renderHelp) and keeps esbuild's
 // metafile as dist/meta.json (which sources each chunk holds; test/startup.test.ts reads it).
+// npm runs this as `prepare` too: a git install or `npm pack` gets a built dist/. The package
+// ships dist/ without meta.json and the source maps (package.json "files"); the source maps are
+// external (no sourceMappingURL comment) and only for a developer's tools.
 import { build } from 'esbuild';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
@@ -20,7 +23,7 @@ const result = await build({
   target: 'node20',
   mainFields: ['module', 'main'],
   chunkNames: 'chunks/[name]-[hash]',
-  sourcemap: 'linked',
+  sourcemap: 'external',
   legalComments: 'none',
   metafile: true,
   // CommonJS dependencies bundled into ESM need a real require for Node built-ins.
@@ -32,12 +35,16 @@ writeFileSync(new URL('meta.json', dist), JSON.stringify(result.metafile));
 await renderHelp();
 
 /**
- * Renders every screen that only shows help (`sgn`, `sgn --help`, `sgn <cmd> --help`, ...) with
- * the built CLI's own main() into dist/help/<argv>.json, so that bin/sgn.js can print them
+ * Renders every screen that only shows help (`sgn`, `sgn --help`, `sgn <cmd> --help`, `-h`,
+ * aliases) with the built CLI's own main() into dist/help/, so that bin/sgn.js can print them
  * without loading the CLI: help screens are much of what people run by hand, and loading
  * commander is most of their start-up. Made from the same commander tree, they cannot drift.
- * commander wraps help to the terminal's width (80 when not a terminal), so each file holds
- * every distinct rendering with the width it starts at: { widths: [[from, text index]], texts }.
+ * commander wraps help to the terminal's width (80 when not a terminal), so each screen holds
+ * every distinct rendering with the width it starts at. Stored without repeats:
+ * - dist/help/index.json maps a command path ("", "ls", "ls deployed", "config ls", ...) to a
+ *   screen number: `-h`, `--help`, no arguments and aliases share one screen;
+ * - dist/help/<n>.json is { lines, texts, widths }: each distinct line once, each text a list of
+ *   line numbers, widths [[from column, text number]].
  * This holds because help depends on the command tree and the width only, never on settings or
  * the environment (main() parses argv before it builds a context); keep it that way.
  */
@@ -50,28 +57,57 @@ async function renderHelp() {
     return { ...out, code };
   };
   mkdirSync(new URL('help/', dist));
-  // Only names the launcher looks up (its rule, bin/sgn.js), so that no two argv share a file.
-  for (const argv of helpInvocations().filter((a) => a.every((x) => /^-{0,2}[a-z0-9][a-z0-9-]*$/.test(x)))) {
+  const index = {};
+  const screens = new Map(); // unbounded text -> screen number
+  // Only names the launcher looks up (its rule, bin/sgn.js): lower-case words, no flags.
+  const paths = new Map();
+  for (const argv of helpInvocations()) {
+    const path = argv.filter((a) => !a.startsWith('-'));
+    if (path.every((x) => /^[a-z0-9][a-z0-9-]*$/.test(x))) paths.set(path.join(' '), path);
+  }
+  for (const [key, path] of paths) {
+    const argv = [...path, '--help'];
     const unbounded = await render(argv, 100_000);
     // Only plain help screens: printed on stdout, exit code 0.
     if (unbounded.code !== 0 || unbounded.stderr) continue;
+    // The launcher answers `-h` (and `sgn` alone) from the same screen: they must be the same.
+    for (const other of key === '' ? [['-h'], []] : [[...path, '-h']]) {
+      const res = await render(other, 80);
+      if (res.stdout !== (await render(argv, 80)).stdout || res.code !== 0) throw new Error(`"sgn ${other.join(' ')}" differs from "sgn ${argv.join(' ')}"`);
+    }
+    const known = screens.get(unbounded.stdout);
+    if (known !== undefined) {
+      index[key] = known;
+      continue;
+    }
+    const lines = [];
+    const lineIndex = new Map();
     const texts = [];
     const widths = [];
+    const textIndex = new Map();
     // From 1 column up to the first width at which nothing wraps any more; wider is the same.
     for (let columns = 1; columns <= 1000; columns++) {
       const { stdout } = await render(argv, columns);
-      if (texts.at(-1) !== stdout) {
-        const known = texts.indexOf(stdout);
-        widths.push([columns, known >= 0 ? known : texts.push(stdout) - 1]);
+      if (widths.length === 0 || texts[widths.at(-1)[1]] !== stdout) {
+        if (!textIndex.has(stdout)) {
+          textIndex.set(stdout, texts.length);
+          texts.push(stdout);
+        }
+        widths.push([columns, textIndex.get(stdout)]);
       }
       if (columns >= 80 && stdout === unbounded.stdout) break;
     }
     if (texts[widths.at(-1)[1]] !== unbounded.stdout) throw new Error(`help of "${argv.join(' ')}" still changes at 1000 columns`);
-    writeFileSync(new URL(`help/${helpFileName(argv)}`, dist), JSON.stringify({ widths, texts }));
+    const encoded = texts.map((text) =>
+      text.split('\n').map((line) => {
+        if (!lineIndex.has(line)) lineIndex.set(line, lines.push(line) - 1);
+        return lineIndex.get(line);
+      }),
+    );
+    const n = screens.size;
+    screens.set(unbounded.stdout, n);
+    index[key] = n;
+    writeFileSync(new URL(`help/${n}.json`, dist), JSON.stringify({ lines, texts: encoded, widths }));
   }
-}
-
-/** `sgn ls deployed --help` -> `sgn_ls_deployed_--help.json` (bin/sgn.js computes the same). */
-function helpFileName(argv) {
-  return ['sgn', ...argv].join('_') + '.json';
+  writeFileSync(new URL('help/index.json', dist), JSON.stringify(index));
 }

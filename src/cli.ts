@@ -1,8 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { commandTree } from './commands/index.js';
-import { isGroup, type CommandDef, type Flags } from './cli/define.js';
+import { isGroup, isSpec, jsonOption, type CommandDef, type Flags } from './cli/define.js';
 import type { Streams } from './io.js';
 import type { GlobalOptions } from './context.js';
+import type { AwsApis } from './aws/apis.js';
 import { ExitCode, SgnError, UsageError } from './errors.js';
 import { version } from './version.js';
 
@@ -13,6 +14,8 @@ export interface MainDeps {
   now?: () => Date;
   /** Aborted on Ctrl-C; main() installs its own SIGINT/SIGTERM handlers when omitted. */
   signal?: AbortSignal;
+  /** The AWS adapters (unit tests pass fakes of the narrow interfaces). */
+  api?: AwsApis;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -32,7 +35,8 @@ function buildProgram(streams: Streams, onAction: (def: CommandDef, cmd: Command
     .option('-c, --setting <key=value>', 'override one of sgn\'s settings for this run (repeatable)', collect, [])
     .option('--no-color', 'no colour (also NO_COLOR=1, or when output is not a terminal)')
     .option('--debug', 'show debug lines and stack traces (never secrets)')
-    .addHelpCommand(false)
+    // Listed in help; main() turns `sgn help a b` into `sgn a b --help` before commander parses.
+    .helpCommand('help [command...]', 'show help for a command (the same as <command> --help)')
     .showSuggestionAfterError()
     .exitOverride()
     .configureOutput({
@@ -48,6 +52,7 @@ function buildProgram(streams: Streams, onAction: (def: CommandDef, cmd: Command
     const cmd = parent.command(def.arguments ? `${def.name} ${def.arguments}` : def.name).summary(def.summary).description(def.description ?? def.summary);
     for (const alias of def.aliases ?? []) cmd.alias(alias);
     def.options?.(cmd);
+    if (isSpec(def) && def.json) jsonOption(cmd);
     cmd.helpOption('-h, --help', 'show help');
     cmd.addHelpText('after', '\nExamples:\n' + def.examples.map((e) => `  $ ${e}`).join('\n'));
     cmd.action((...all: unknown[]) => {
@@ -113,9 +118,14 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   });
   const debugWanted = argv.includes('--debug');
 
-  if (argv.length === 0) {
-    streams.stdout.write(program.helpInformation());
-    return ExitCode.ok;
+  // `sgn` alone is `sgn --help` (the launcher answers both from one pre-rendered screen).
+  if (argv.length === 0) argv = ['--help'];
+  // `sgn help [command...]` is `sgn [command...] --help`.
+  if (argv[0] === 'help') argv = [...argv.slice(1), '--help'];
+  // What the completion scripts run on TAB (hidden): candidates from this very program.
+  if (argv[0] === '__complete') {
+    const { runComplete } = await import('./cli/complete.js');
+    return runComplete(program, argv.slice(1), { streams, env, cwd: deps.cwd ?? process.cwd(), now: deps.now, api: deps.api, parseSettings: parseSettingFlags });
   }
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -146,8 +156,11 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   }
   const { createContext } = await import('./context.js');
   let ctx: ReturnType<typeof createContext> | undefined;
+  const { def, cmd, args } = selected;
+  const flags = cmd.opts() as Flags;
+  const jsonWanted = flags.json === true;
   try {
-    const globals = selected.cmd.optsWithGlobals() as Flags;
+    const globals = cmd.optsWithGlobals() as Flags;
     const global: GlobalOptions = {
       region: globals.region as string | undefined,
       profile: globals.profile as string | undefined,
@@ -156,12 +169,20 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
       color: globals.color !== false,
       settings: await parseSettingFlags((globals.setting as string[]) ?? []),
     };
-    ctx = createContext({ streams, env, cwd: deps.cwd ?? process.cwd(), global, signal, now: deps.now });
-    const code = await selected.def.run(ctx, selected.args, selected.cmd.opts() as Flags);
-    return code ?? ExitCode.ok;
+    // Options first: a usage error needs no settings, credentials or clients.
+    const opts: unknown = isSpec(def) ? def.parse(args, flags) : undefined;
+    ctx = createContext({ streams, env, cwd: deps.cwd ?? process.cwd(), global, signal, now: deps.now, api: deps.api });
+    if (!isSpec(def)) return (await def.run(ctx, args, flags)) ?? ExitCode.ok;
+    const result: unknown = await def.execute(ctx, opts);
+    if (jsonWanted) {
+      ctx.io.json(def.toJson ? await def.toJson(result, opts) : result);
+      return def.exitCode?.(result, opts) ?? ExitCode.ok;
+    }
+    return (await def.render(ctx, result, opts)) ?? ExitCode.ok;
   } catch (e) {
     const { reportError } = await import('./report.js');
-    return reportError(streams, e, { debug: debugWanted, color: ctx?.io.err });
+    // --json means one JSON document on stdout, also on failure (unless the command already wrote one).
+    return reportError(streams, e, { debug: debugWanted, color: ctx?.io.err, json: jsonWanted && !ctx?.io.wroteStdout });
   } finally {
     if (!deps.signal) {
       process.removeListener('SIGINT', onSignal);

@@ -1,8 +1,11 @@
 import { IO, type Streams } from './io.js';
 import { loadSettings, type ResolvedSettings } from './settings/load.js';
 import type { SettingKey, Settings } from './settings/schema.js';
-import type { AwsFactory } from './aws/clients.js';
+import type { AwsApis } from './aws/apis.js';
+import type { AwsFactory, ClientSettings } from './aws/clients.js';
 import type { Prompter } from './prompt.js';
+import type { ProcessRunner } from './process.js';
+import { SgnError } from './errors.js';
 
 export interface GlobalOptions {
   region?: string;
@@ -14,9 +17,17 @@ export interface GlobalOptions {
   settings: Partial<Record<SettingKey, unknown>>;
 }
 
+/** Where AWS requests go in this run: the standard chain, or the running sandbox. */
+export interface Target {
+  clients: ClientSettings;
+  /** Set when `--sandbox` points the run at the local sandbox. */
+  sandbox?: { region: string; accountId: string; registryHost?: string };
+}
+
 /**
- * Everything a command needs from the outside world, built once per run and lazily: settings,
- * AWS clients, terminal I/O, prompts, the clock. Nothing else reads process.env or the streams.
+ * The composition root (gh's Factory): everything a command needs from the outside world, built
+ * once per run and lazily: settings, AWS adapters, terminal I/O, prompts, child processes, the
+ * clock. Nothing else reads process.env or the streams; services receive only what they need.
  */
 export interface Context {
   io: IO;
@@ -27,9 +38,15 @@ export interface Context {
   /** Resolved settings (read on first use). */
   settings(): Settings;
   resolvedSettings(): ResolvedSettings;
-  /** AWS clients sharing region, credentials, endpoints and retry policy (built on first use). */
+  /** Where AWS requests go (sandbox or not is decided here, not in the adapters). */
+  target(): Promise<Target>;
+  /** The narrow AWS adapters, sharing region, credentials, endpoints and retry policy. */
+  api: AwsApis;
+  /** The raw client factory, for the few callers that need SDK clients (sandbox seeding). */
   aws(): Promise<AwsFactory>;
   prompter(): Promise<Prompter>;
+  /** Child processes (editor, python3, git), through execa. */
+  processes(): Promise<ProcessRunner>;
   /** Aborted on the first Ctrl-C (SIGINT) or SIGTERM. */
   signal: AbortSignal;
   /** A debug line on stderr when --debug is on. Never pass secrets. */
@@ -43,21 +60,64 @@ export interface ContextInput {
   global: GlobalOptions;
   signal: AbortSignal;
   now?: () => Date;
+  /** Replaces the AWS adapters (unit tests pass fakes of the narrow interfaces). */
+  api?: AwsApis;
+  /** Replaces the sandbox lookup (unit tests). */
+  findSandbox?: (env: NodeJS.ProcessEnv) => Promise<(Target['sandbox'] & { clients: ClientSettings }) | undefined>;
+}
+
+export function sandboxWanted(global: GlobalOptions, env: NodeJS.ProcessEnv): boolean {
+  return global.sandbox || /^(1|true|yes)$/i.test(env.SGN_SANDBOX ?? '');
 }
 
 /** Builds the real context of a CLI run. */
 export function createContext(input: ContextInput): Context {
   const color = input.global.color && !input.env.NO_COLOR && input.env.TERM !== 'dumb';
-  const io = new IO(input.streams, { color, forceColor: Boolean(input.env.FORCE_COLOR) && input.env.FORCE_COLOR !== '0' });
+  const io = new IO(input.streams, { color, forceColor: Boolean(input.env.FORCE_COLOR) && input.env.FORCE_COLOR !== '0', debug: input.global.debug });
   let resolved: ResolvedSettings | undefined;
-  let aws: Promise<AwsFactory> | undefined;
+  let target: Promise<Target> | undefined;
+  let factory: Promise<AwsFactory> | undefined;
   let prompter: Promise<Prompter> | undefined;
+  let processes: Promise<ProcessRunner> | undefined;
   const resolvedSettings = () =>
     (resolved ??= loadSettings({
       env: input.env,
       cwd: input.cwd,
       flags: { ...input.global.settings, ...(input.global.region ? { region: input.global.region } : {}), ...(input.global.profile ? { profile: input.global.profile } : {}) },
     }));
+  const resolveTarget = () =>
+    (target ??= (async (): Promise<Target> => {
+      if (!sandboxWanted(input.global, input.env)) {
+        const s = resolvedSettings().values;
+        // The SDK reads AWS_ENDPOINT_URL[_<SERVICE>] itself.
+        return { clients: { region: s.region, profile: s.profile, serviceEndpoints: {} } };
+      }
+      const found = await (input.findSandbox ?? findSandbox)(input.env);
+      if (!found) throw new SgnError('No sandbox is running.', { hint: 'Start one with `sgn sandbox start` (it needs python3), then run this again.' });
+      const { clients, ...sandbox } = found;
+      return { clients, sandbox };
+    })());
+  const aws = () =>
+    (factory ??= (async () => {
+      const [t, { createAwsFactory }] = await Promise.all([resolveTarget(), import('./aws/clients.js')]);
+      return createAwsFactory(t.clients, input.env);
+    })());
+  const api: AwsApis =
+    input.api ??
+    (() => {
+      let apis: Promise<AwsApis> | undefined;
+      const apisOf = () => (apis ??= (async () => (await import('./aws/apis.js')).createAwsApis(await aws()))());
+      return {
+        dynamo: async () => (await apisOf()).dynamo(),
+        s3: async () => (await apisOf()).s3(),
+        logs: async () => (await apisOf()).logs(),
+        lambda: async (opts) => (await apisOf()).lambda(opts),
+        ecr: async () => (await apisOf()).ecr(),
+        codebuild: async () => (await apisOf()).codebuild(),
+        sts: async () => (await apisOf()).sts(),
+        region: async () => (await apisOf()).region(),
+      };
+    })();
   const ctx: Context = {
     io,
     env: input.env,
@@ -66,20 +126,35 @@ export function createContext(input: ContextInput): Context {
     now: input.now ?? (() => new Date()),
     settings: () => resolvedSettings().values,
     resolvedSettings,
+    target: resolveTarget,
+    api,
+    aws,
     signal: input.signal,
-    aws: () =>
-      (aws ??= (async () => {
-        const { createAwsFactory } = await import('./aws/clients.js');
-        return createAwsFactory(ctx);
-      })()),
     prompter: () =>
       (prompter ??= (async () => {
         const { createPrompter } = await import('./prompt.js');
         return createPrompter(io, input.signal);
       })()),
-    debug: (message) => {
-      if (input.global.debug) io.info(io.err.dim(`[debug] ${message}`));
-    },
+    processes: () => (processes ??= import('./process.js').then((m) => m.createProcessRunner(input.env, input.signal))),
+    debug: (message) => io.emit({ level: 'debug', code: 'debug', message }),
   };
   return ctx;
+}
+
+/** The running sandbox's endpoints and dummy credentials, when one runs. */
+async function findSandbox(env: NodeJS.ProcessEnv): Promise<(Target['sandbox'] & { clients: ClientSettings }) | undefined> {
+  const { runningSandbox, sandboxCredentials } = await import('./sandbox/state.js');
+  const s = runningSandbox(env);
+  if (!s) return undefined;
+  return {
+    region: s.region,
+    accountId: s.accountId,
+    registryHost: s.registry?.host,
+    clients: {
+      region: s.region,
+      endpoint: s.moto.url,
+      serviceEndpoints: { lambda: s.emulator.url, codebuild: s.emulator.url },
+      credentials: sandboxCredentials,
+    },
+  };
 }

@@ -19,15 +19,32 @@ export const ExitCode = {
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
+/** The stable `error.code` of `--json` output for each exit code, unless an error names its own. */
+const codeOfExit: Record<ExitCodeValue, string> = {
+  0: 'ok',
+  1: 'failed',
+  2: 'usage',
+  3: 'cancelled',
+  4: 'auth',
+  5: 'conflict',
+  130: 'interrupted',
+};
+
 /** An error the user can act on: one sentence, an optional hint, an exit code. */
 export class SgnError extends Error {
   readonly hint?: string;
   readonly exitCode: ExitCodeValue;
-  constructor(message: string, opts: { hint?: string; exitCode?: ExitCodeValue; cause?: unknown } = {}) {
+  /** Stable machine-readable code, e.g. `deploy.no-effect`. */
+  readonly code: string;
+  /** What was known when it failed, merged into the `--json` document beside `error`. */
+  readonly data?: object;
+  constructor(message: string, opts: { hint?: string; exitCode?: ExitCodeValue; cause?: unknown; code?: string; data?: object } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'SgnError';
     this.hint = opts.hint;
     this.exitCode = opts.exitCode ?? ExitCode.failure;
+    this.code = opts.code ?? codeOfExit[this.exitCode];
+    this.data = opts.data;
   }
 }
 

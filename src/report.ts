@@ -6,8 +6,14 @@ import { ExitCode, SgnError, explainAwsError, awsErrorName } from './errors.js';
  * The one place errors become output: a sentence and a hint for known errors, a short
  * "unexpected error" line for bugs; stack traces, causes and AWS request ids only with --debug.
  */
-export function reportError(streams: Streams, e: unknown, opts: { debug: boolean; color?: ChalkInstance }): number {
+export function reportError(streams: Streams, e: unknown, opts: { debug: boolean; color?: ChalkInstance; json?: boolean }): number {
   const known = e instanceof SgnError ? e : explainAwsError(e, 'talking to AWS');
+  if (opts.json) {
+    const error = known
+      ? { code: known.code, message: known.message, hint: known.hint ?? null, exitCode: known.exitCode }
+      : { code: 'bug', message: e instanceof Error ? e.message : String(e), hint: 're-run with --debug for details', exitCode: ExitCode.failure };
+    streams.stdout.write(JSON.stringify({ ...(known?.data ?? {}), error }, null, 2) + '\n');
+  }
   const red = (s: string) => (opts.color ? opts.color.red(s) : s);
   const dim = (s: string) => (opts.color ? opts.color.dim(s) : s);
   const write = (s: string) => streams.stderr.write(s + '\n');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -93,14 +93,28 @@ describe('start-up', () => {
   });
 
   describe('pre-rendered help screens', () => {
-    it('given every pre-rendered screen, when not on a terminal, then the launcher prints exactly what main() prints', async () => {
-      const screens = readdirSync(join(dist, 'help'));
-      assert.ok(screens.includes('sgn_ls_deployed_--help.json'), screens.join(', '));
-      for (const file of screens) {
-        const args = file.replace(/\.json$/, '').split('_').slice(1);
-        const res = await runSgn(args, { env: cliEnv('http://127.0.0.1:9') });
-        assert.deepEqual({ args, code: res.code, stdout: res.stdout, stderr: res.stderr }, { args, ...(await mainPrints(args)) });
+    it('given every pre-rendered screen, when not on a terminal, then the launcher prints exactly what main() prints, for --help, -h and help <command>', async () => {
+      const index = JSON.parse(readFileSync(join(dist, 'help', 'index.json'), 'utf8')) as Record<string, number>;
+      assert.ok('ls deployed' in index && 'config ls' in index, Object.keys(index).join(', '));
+      for (const path of Object.keys(index)) {
+        const words = path ? path.split(' ') : [];
+        for (const args of [[...words, '--help'], [...words, '-h'], ['help', ...words]]) {
+          const res = await runSgn(args, { env: cliEnv('http://127.0.0.1:9') });
+          assert.deepEqual({ args, code: res.code, stdout: res.stdout, stderr: res.stderr }, { args, ...(await mainPrints(args)) });
+        }
       }
+    });
+
+    it('given the screens on disk, then no two hold the same text (aliases, -h and --help share one)', () => {
+      const files = readdirSync(join(dist, 'help')).filter((f) => f !== 'index.json');
+      const texts = files.map((f) => {
+        const screen = JSON.parse(readFileSync(join(dist, 'help', f), 'utf8')) as { lines: string[]; texts: number[][] };
+        assert.equal(new Set(screen.lines).size, screen.lines.length, `${f} repeats a line`);
+        return screen.texts.map((t) => t.map((l) => screen.lines[l]).join('\n'));
+      });
+      const all = texts.flat();
+      assert.equal(new Set(all).size, all.length);
+      assert.equal(new Set(Object.values(JSON.parse(readFileSync(join(dist, 'help', 'index.json'), 'utf8')) as Record<string, number>)).size, files.length);
     });
 
     it('given terminals of different widths, then the launcher wraps help exactly as commander does at that width', async () => {
@@ -114,7 +128,8 @@ describe('start-up', () => {
 
     it('given help requests that are not pre-rendered (an unknown command, a global flag first), then commander answers them as main() does', async () => {
       for (const args of [['nope', '--help'], ['--no-color', '--help'], ['LS', '--help']]) {
-        assert.ok(!existsSync(join(dist, 'help', ['sgn', ...args].join('_') + '.json')), `${args.join(' ')} is pre-rendered`);
+        const index = JSON.parse(readFileSync(join(dist, 'help', 'index.json'), 'utf8')) as Record<string, number>;
+        assert.ok(!(args.filter((a) => a !== '--help').join(' ') in index), `${args.join(' ')} is pre-rendered`);
         const res = await runSgn(args, { env: cliEnv('http://127.0.0.1:9') });
         assert.deepEqual({ args, code: res.code, stdout: res.stdout, stderr: res.stderr }, { args, ...(await mainPrints(args)) });
       }

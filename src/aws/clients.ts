@@ -1,4 +1,3 @@
-import type { Context } from '../context.js';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
@@ -7,9 +6,10 @@ import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { SgnError } from '../errors.js';
-import { runningSandbox, sandboxCredentials, type SandboxState } from '../sandbox/state.js';
+import { version } from '../version.js';
 
-export const userAgent = 'sgn/0.1.0';
+/** The user agent of every request sgn sends (AWS and registries). */
+export const userAgent = `sgn/${version}`;
 
 /** Shared client settings: one region, one credential chain, one retry policy and user agent. */
 export interface ClientSettings {
@@ -28,7 +28,6 @@ export interface ClientSettings {
  */
 export interface AwsFactory {
   readonly settings: ClientSettings;
-  readonly sandbox?: SandboxState;
   dynamodb(): Promise<DynamoDBClient>;
   s3(): Promise<S3Client>;
   logs(): Promise<CloudWatchLogsClient>;
@@ -44,32 +43,8 @@ export interface AwsFactory {
   region(): Promise<string>;
 }
 
-/** Client settings of a run: the sandbox's endpoints with --sandbox, else the standard AWS chain. */
-export function clientSettingsFor(ctx: Pick<Context, 'global' | 'env' | 'settings'>): { settings: ClientSettings; sandbox?: SandboxState } {
-  const s = ctx.settings();
-  if (ctx.global.sandbox || /^(1|true|yes)$/i.test(ctx.env.SGN_SANDBOX ?? '')) {
-    const sandbox = runningSandbox(ctx.env);
-    if (!sandbox) {
-      throw new SgnError('No sandbox is running.', { hint: 'Start one with `sgn sandbox start` (it needs python3), then run this again.' });
-    }
-    return {
-      sandbox,
-      settings: {
-        region: sandbox.region,
-        endpoint: sandbox.moto.url,
-        serviceEndpoints: { lambda: sandbox.emulator.url, codebuild: sandbox.emulator.url },
-        credentials: sandboxCredentials,
-      },
-    };
-  }
-  // The SDK reads AWS_ENDPOINT_URL[_<SERVICE>] itself; we only need to know whether one is set,
-  // because a custom S3 endpoint (moto, MinIO) needs path-style addressing.
-  return { settings: { region: s.region, profile: s.profile, serviceEndpoints: {} } };
-}
-
-export function createAwsFactory(ctx: Context): AwsFactory {
-  const { settings, sandbox } = clientSettingsFor(ctx);
-  const env = ctx.env;
+/** Builds the clients of a run from settings the composition root resolved (sandbox or AWS). */
+export function createAwsFactory(settings: ClientSettings, env: NodeJS.ProcessEnv): AwsFactory {
   const common = (service: string) => {
     const endpoint = settings.serviceEndpoints[service] ?? settings.endpoint;
     return {
@@ -88,7 +63,6 @@ export function createAwsFactory(ctx: Context): AwsFactory {
   const s3PathStyle = Boolean(settings.endpoint || env.AWS_ENDPOINT_URL || env.AWS_ENDPOINT_URL_S3);
   const factory: AwsFactory = {
     settings,
-    sandbox,
     dynamodb: memo(async () => new (await import('@aws-sdk/client-dynamodb')).DynamoDBClient(common('dynamodb'))),
     s3: memo(async () => new (await import('@aws-sdk/client-s3')).S3Client({ ...common('s3'), forcePathStyle: s3PathStyle })),
     logs: memo(async () => new (await import('@aws-sdk/client-cloudwatch-logs')).CloudWatchLogsClient(common('logs'))),

@@ -4,12 +4,7 @@ import type { Context } from '../context.js';
 /** Flags as commander parsed them (values are validated by each command's parse function). */
 export type Flags = Record<string, unknown>;
 
-/**
- * One command: what it declares (arguments, flags, help with examples) and the function that
- * turns them into typed options and calls a service. Files under src/commands/ only declare;
- * heavy modules are imported inside `run`.
- */
-export interface CommandDef {
+interface CommandHeader {
   name: string;
   summary: string;
   description?: string;
@@ -18,8 +13,43 @@ export interface CommandDef {
   aliases?: string[];
   examples: string[];
   options?(cmd: Command): void;
+}
+
+/**
+ * A command in the shape every new command takes (gh's NewCmdX/XOptions/xRun): `parse` turns
+ * argv into typed options (pure; throws UsageError), `execute` builds the narrow dependencies
+ * from the context and calls one service, `render` shows the result to people. With `json`, the
+ * core declares `--json` and prints the result (or `{"error": ...}`) as one JSON document.
+ */
+export interface CommandSpec<O, R> extends CommandHeader {
+  json?: boolean;
+  parse(args: string[], flags: Flags): O;
+  execute(ctx: Context, opts: O): Promise<R>;
+  /** Renders the result for people and returns the exit code (0 when omitted). */
+  render(ctx: Context, result: R, opts: O): number | void | Promise<number | void>;
+  /** The exit code of a result under --json (0 when omitted). */
+  exitCode?(result: R, opts: O): number;
+  /** The JSON document of a result, when it is not the result itself (a documented shape). */
+  toJson?(result: R, opts: O): unknown;
+}
+
+/** The older form: one function that parses, runs and prints. Kept until every command moves. */
+export interface LegacyCommandDef extends CommandHeader {
   /** Returns the exit code (0 when omitted). */
   run(ctx: Context, args: string[], flags: Flags): Promise<number | void>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyCommandSpec = CommandSpec<any, any>;
+export type CommandDef = AnyCommandSpec | LegacyCommandDef;
+
+/** Declares a command, checking that parse, execute and render agree on their types. */
+export function defineCommand<O, R>(spec: CommandSpec<O, R>): CommandSpec<O, R> {
+  return spec;
+}
+
+export function isSpec(def: CommandDef): def is AnyCommandSpec {
+  return 'execute' in def;
 }
 
 /** A group of commands (`sgn cfg ...`), a folder under src/commands/. */

@@ -1,8 +1,8 @@
-import type { CommandDef, Flags } from '../cli/define.js';
-import { jsonOption } from '../cli/define.js';
+import { defineCommand, type Flags } from '../cli/define.js';
 import { UsageError } from '../errors.js';
 import type { DeployOptions } from '../services/deploy/plan.js';
-import { validateName } from './names.js';
+import type { DeployResult } from '../services/deploy/deploy.js';
+import { validateName } from '../names.js';
 
 export function parseDeploy(args: string[], flags: Flags): DeployOptions {
   const [project, env] = args;
@@ -21,11 +21,11 @@ export function parseDeploy(args: string[], flags: Flags): DeployOptions {
     dryRun: Boolean(flags.dryRun),
     force: Boolean(flags.force),
     logs: Boolean(flags.logs),
-    json: Boolean(flags.json),
+    breakLock: Boolean(flags.breakLock),
   };
 }
 
-export const deployCommand: CommandDef = {
+export const deployCommand = defineCommand<DeployOptions, DeployResult>({
   name: 'deploy',
   arguments: '<project> <env>',
   summary: 'promote what the source environment runs to <env>, and prove it took effect',
@@ -52,13 +52,36 @@ export const deployCommand: CommandDef = {
     cmd.option('--from <env>', 'source environment (default: the setting promoteFrom of <env>)');
     cmd.option('-y, --yes', 'deploy without asking (scripts, CI)');
     cmd.option('--dry-run', 'show the plan and the exact payload; invoke nothing');
-    cmd.option('--force', 'deploy even when <env> already runs the same tag');
+    cmd.option('--force', 'deploy even when <env> already runs the same tag, or its image is missing from ECR');
     cmd.option('--logs', 'stream the deployer\'s log lines of this deploy while it runs');
-    jsonOption(cmd);
+    cmd.option('--break-lock', 'take over the lock an interrupted deploy left (only once its deployer has finished)');
   },
-  run: async (ctx, args, flags) => {
-    const opts = parseDeploy(args, flags);
-    const { deploy } = await import('../services/deploy/deploy.js');
-    return deploy(ctx, opts);
+  json: true,
+  parse: parseDeploy,
+  execute: async (ctx, opts) => {
+    const [{ deploy }, { deployReporter }, { hostname }] = await Promise.all([import('../services/deploy/deploy.js'), import('./render/deploy.js'), import('node:os')]);
+    const { api } = ctx;
+    // The SDK modules load while the first requests are in flight; the long-invoke client only when needed.
+    const [db, sts, ecr, region] = await Promise.all([api.dynamo(), api.sts(), api.ecr(), api.region()]);
+    if (!opts.dryRun) api.lambda({ forLongInvoke: true }).catch(() => undefined);
+    return deploy(
+      {
+        db,
+        sts,
+        ecr,
+        region,
+        lambda: () => api.lambda({ forLongInvoke: true }),
+        functionTimeout: async (name) => (await (await api.lambda()).getFunction({ FunctionName: name })).Configuration?.Timeout,
+        logs: () => api.logs(),
+        settings: ctx.settings(),
+        report: deployReporter(ctx.io, ctx.now),
+        confirm: async (question, noTtyHint) => (await ctx.prompter()).confirm(question, { default: false, noTtyHint }),
+        now: ctx.now,
+        signal: ctx.signal,
+        host: { name: hostname(), pid: process.pid },
+      },
+      opts,
+    );
   },
-};
+  render: async (ctx, result) => (await import('./render/deploy.js')).renderDeploy(ctx.io, result),
+});

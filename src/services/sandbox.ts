@@ -10,8 +10,16 @@ import { sandboxClients } from '../sandbox/resources.js';
 import { demoProjects, seedDemo } from '../sandbox/seed.js';
 import { isAlive, readSandboxState, runningSandbox, sandboxAccountId, sandboxDir, sandboxRegion, statePath, type SandboxState } from '../sandbox/state.js';
 
-/** The built emulator entry next to the CLI bundle (dist/deployer-emulator.js). */
+/** Set to true by `npm run build:exe`: the standalone executable carries the emulator inside. */
+declare const __SGN_EXE__: boolean | undefined;
+
+/**
+ * The arguments before the emulator's own that start it with process.execPath: the built entry
+ * next to the CLI bundle (dist/deployer-emulator.js), or, in the standalone executable, the
+ * executable itself with its hidden first argument (scripts/exe/main.cjs).
+ */
 function emulatorEntry(): string {
+  if (typeof __SGN_EXE__ === 'boolean' && __SGN_EXE__) return '__deployer-emulator';
   const here = dirname(fileURLToPath(import.meta.url));
   for (const candidate of [join(here, 'deployer-emulator.js'), join(here, '..', 'deployer-emulator.js'), join(here, '..', '..', 'dist', 'deployer-emulator.js')]) {
     if (existsSync(candidate)) return candidate;

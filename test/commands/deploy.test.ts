@@ -23,7 +23,7 @@ describe('sgn deploy', () => {
         dryRun: false,
         force: false,
         logs: true,
-        json: false,
+        breakLock: false,
       });
     });
     it('given a project name with a slash, then it is refused before any AWS call', () => {
@@ -277,7 +277,7 @@ describe('sgn deploy', () => {
       assert.equal(lines.filter((l) => l.includes('START RequestId')).length, 1, 'each line once');
     });
 
-    it('given Ctrl-C while waiting in a terminal, then the lock is released and sgn says how to check', async () => {
+    it('given Ctrl-C while waiting in a terminal, then the lock stays (marked interrupted) until the deployer cannot be running, a second deploy is refused naming it, and --break-lock takes it over', async () => {
       await control.setFault('shop', { delayMs: 6000 });
       let lockWhileWaiting: unknown;
       let listedWhileWaiting: { environments: Record<string, unknown> }[] = [];
@@ -297,11 +297,28 @@ describe('sgn deploy', () => {
       const out = plain(res.output);
       assert.equal(res.code, 130, out);
       assert.ok(lockWhileWaiting, 'the lock was held while waiting');
-      assert.deepEqual(Object.keys(listedWhileWaiting[0].environments).sort(), ['production', 'staging'], '`ls deployed` never shows the lock');
+      assert.deepEqual(Object.keys(listedWhileWaiting[0].environments).sort(), ['production', 'staging'], '`ls deployed` never shows the lock as an environment');
       assert.match(out, /Interrupted: sgn stopped waiting, but the deployer may still be running\./);
-      assert.match(out, /The deploy lock was released\. Check in a minute with `sgn ls deployed --project shop`/);
-      assert.equal(await lockItem(), undefined);
+      assert.match(out, /The deploy lock stays until \d\d:\d\d:\d\d UTC \(the deployer's \d+ s timeout after the invoke, plus a minute\)/);
+      const kept = await lockItem();
+      assert.ok(kept?.Interrupted?.S, 'the lock is kept and marked interrupted');
+      assert.ok(Number(kept.Expires.N) * 1000 > Date.now() + 60_000, 'it lasts past the function timeout');
       assert.equal((await invocations()).length, 1);
+
+      // The deployer finishes; a second deploy is still refused while the lock says it may run.
+      await control.idle();
+      const second = await runSgn(['deploy', 'shop', 'production', '--yes', '--force'], { env });
+      assert.equal(second.code, 5, second.stderr);
+      assert.match(second.stderr, /interrupted at \d\d:\d\d:\d\d UTC while the deployer may still run/);
+      assert.match(second.stderr, /--break-lock/);
+      assert.equal((await invocations()).length, 1, 'no second invoke');
+
+      await control.setFault('shop', {});
+      const taken = await runSgn(['deploy', 'shop', 'production', '--yes', '--force', '--break-lock'], { env });
+      assert.equal(taken.code, 0, taken.stderr);
+      assert.match(taken.stderr, /Took over the interrupted deploy lock/);
+      assert.equal(await lockItem(), undefined);
+      assert.equal((await invocations()).length, 2);
     });
 
     describe('faults only a fake Lambda front can produce', () => {
@@ -315,15 +332,15 @@ describe('sgn deploy', () => {
         assert.equal((await record('shop', 'production'))!.Tag.S, newTag);
       });
 
-      it('given the connection drops while the deployer runs, then the invoke is not sent again, the lock is released, and sgn says the outcome is unknown', async () => {
+      it('given the connection drops while the deployer runs, then the invoke is not sent again, the lock is kept until the deployer cannot be running, and sgn says the outcome is unknown', async () => {
         await control.setFault('shop', { delayMs: 2000 });
         const front = await faultyLambda(emulatorUrl, ['drop']);
         const res = await runSgn(['deploy', 'shop', 'production', '--yes'], { env: { ...env, AWS_ENDPOINT_URL_LAMBDA: front.url } });
         assert.equal(res.code, 1);
-        assert.equal(front.requests(), 1, 'the SDK did not retry the invoke');
+        assert.equal(front.invokes(), 1, 'the SDK did not retry the invoke');
         assert.match(res.stderr, /The invoke of notify_k8s_deploy broke off \(.*\); the deployer may still be running or may have finished\./);
-        assert.match(res.stderr, /It was not retried, so that nothing deploys twice\. Check in a minute with `sgn ls deployed --project shop`/);
-        assert.equal(await lockItem(), undefined);
+        assert.match(res.stderr, /It was not retried, so that nothing deploys twice\. The deploy lock stays until/);
+        assert.ok((await lockItem())?.Interrupted?.S, 'the lock is kept, marked interrupted');
         assert.equal((await invocations()).length, 1);
       });
     });

@@ -50,6 +50,8 @@ export function cliEnv(url: string, extra: Record<string, string> = {}): NodeJS.
     XDG_CONFIG_HOME: join(home, '.config'),
     XDG_STATE_HOME: join(home, '.state'),
     XDG_CACHE_HOME: process.env.XDG_CACHE_HOME ?? join(process.env.HOME ?? home, '.cache'),
+    // sgn's own caches (ECR login, blob locations) start empty in every run; the moto venv above is shared.
+    SGN_CACHE_DIR: join(home, '.cache-sgn'),
     AWS_ACCESS_KEY_ID: testCredentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: testCredentials.secretAccessKey,
     AWS_REGION: testRegion,

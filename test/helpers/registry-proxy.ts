@@ -19,6 +19,8 @@ export interface ProxyOptions {
   cut?: { path: RegExp; bytes: number; times: number };
   /** Require bearer tokens from an anonymous token endpoint on the proxy, as Docker Hub does. */
   bearer?: boolean;
+  /** Drop `mount`/`from` from upload POSTs: the registry answers with a plain upload session (as ECR without BLOB_MOUNTING). */
+  refuseMounts?: boolean;
 }
 
 export interface ProxyInstance {
@@ -71,6 +73,13 @@ export async function startRegistryProxy(upstream: string, opts: ProxyOptions = 
   const server = http.createServer((req, res) => {
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
+    let upstreamPath = path;
+    if (opts.refuseMounts && method === 'POST' && /\/blobs\/uploads\/\?/.test(path)) {
+      const u = new URL(path, 'http://x');
+      u.searchParams.delete('mount');
+      u.searchParams.delete('from');
+      upstreamPath = u.pathname + u.search;
+    }
     const answer = (status: number, headers: Record<string, string>, body = '') => {
       hits.push({ method, path, status });
       res.writeHead(status, headers).end(body);
@@ -94,7 +103,7 @@ export async function startRegistryProxy(upstream: string, opts: ProxyOptions = 
     }
     const headers = { ...req.headers, host: upstream };
     if (opts.bearer) delete headers.authorization;
-    const up = http.request({ host: upstream.split(':')[0], port: Number(upstream.split(':')[1]), method, path, headers }, (upRes) => {
+    const up = http.request({ host: upstream.split(':')[0], port: Number(upstream.split(':')[1]), method, path: upstreamPath, headers }, (upRes) => {
       hits.push({ method, path, status: upRes.statusCode ?? 0 });
       const outHeaders = { ...upRes.headers };
       if (typeof outHeaders.location === 'string') outHeaders.location = outHeaders.location.replace(upstream, self);

@@ -1,5 +1,5 @@
 import { UsageError } from '../../errors.js';
-import { validateName } from '../names.js';
+import { validateName } from '../../names.js';
 
 /** The deployer's kube configs live under this "project" folder; cfg never touches it. */
 const deployerProject = 'k8s_deployer';

@@ -2,7 +2,7 @@ import type { CommandDef, Flags } from '../../cli/define.js';
 import { UsageError } from '../../errors.js';
 import type { LogsTailOptions } from '../../services/logs/tail.js';
 import { parseSince } from '../../time.js';
-import { validateName } from '../names.js';
+import { validateName } from '../../names.js';
 
 const buildIdHint = 'A build id is <codebuild project>:<uuid>, as `aws codebuild list-builds-for-project` prints it; the UUID part alone works too.';
 

@@ -12,7 +12,7 @@ import { createWorkspace, editorCommand, runEditor, type Workspace } from './edi
 import { joinLines, splitLines, type Line } from './lines.js';
 import { describeKeyChanges, printDiff, printProblems } from './render.js';
 import { fetchConfig, newFileContentType, putConfig, s3Url, type ConfigRef, type KeptSettings, type StoredConfig } from './store.js';
-import { decodeConfig, keyChanges, maxConfigBytes, validateConfig, type Validation } from './validate.js';
+import { decodeConfig, keyChanges, maxConfigFileBytes, validateConfig, type Validation } from './validate.js';
 
 export interface CfgEditOptions {
   project: string;
@@ -49,13 +49,13 @@ function versionLabel(ref: ConfigRef, stored: StoredConfig | undefined, now: Dat
   return `${ref.key} (${stored.versionId ? `version ${stored.versionId}` : `ETag ${stored.etag}`}${age})`;
 }
 
-/** Reads the current object as text, refusing binary, non-UTF-8 or oversized files. */
+/** Reads the current object as text, refusing non-UTF-8 files and files too big for sgn to read. */
 async function fetchText(cfg: Cfg, ref: ConfigRef): Promise<{ stored?: StoredConfig; text?: string }> {
-  const stored = await fetchConfig(await cfg.s3(), ref, { maxBytes: maxConfigBytes, withTags: true, debug: cfg.ctx.debug });
+  const stored = await fetchConfig(await cfg.s3(), ref, { maxBytes: maxConfigFileBytes, withTags: true, debug: cfg.ctx.debug });
   if (!stored) return {};
   const decoded = decodeConfig(stored.bytes);
   if (!decoded.ok) {
-    throw new SgnError(`${s3Url(ref)} cannot be edited as a config file: ${decoded.reason}.`, { hint: 'Nothing was changed. Inspect it with `aws s3 cp`; sgn edits UTF-8 text files of at most 1 MiB.' });
+    throw new SgnError(`${s3Url(ref)} cannot be edited as a config file: ${decoded.reason}.`, { hint: 'Nothing was changed. Inspect it with `aws s3 cp`; sgn edits UTF-8 text files.' });
   }
   return { stored, text: decoded.text };
 }
@@ -76,7 +76,7 @@ export async function cfgEdit(ctx: Context, opts: CfgEditOptions, deps: CfgDeps 
   const startText = text ?? newFileTemplate(opts.project, env);
   const editor = editorCommand(ctx.env);
 
-  if (stored && base.validation.errors.length) printProblems(io, base.validation, io.err.yellow(`The stored file already has problems the deployer refuses; fix them while you are in there:`));
+  if (stored && base.validation.errors.length) printProblems(io, base.validation, io.err.yellow(`The stored file already has problems; fix them while you are in there:`));
   io.info(io.err.dim(stored ? `Editing ${s3Url(ref)} (${stored.versionId ? `version ${stored.versionId}` : 'unversioned'}) with ${editor}...` : `${s3Url(ref)} does not exist yet; saving creates it. Opening ${editor}...`));
 
   const ws = createWorkspace(await tempRoot(ctx), `${opts.project}-${env}.ini`);
@@ -124,9 +124,9 @@ async function editLoop(cfg: Cfg, ref: ConfigRef, ws: Workspace, editor: string,
     const markers = conflictMarkerLines(lines);
     for (const line of markers) validation.errors.unshift({ line, message: 'a conflict marker is still here; keep the lines that should stay and delete the markers' });
     if (validation.errors.length) {
-      printProblems(io, validation, io.err.red(`The deployer would refuse this file:`));
+      printProblems(io, validation, io.err.red(`sgn will not upload this file:`));
       candidate = undefined;
-      await reopenOrStop('The deployer would refuse the edited file');
+      await reopenOrStop('The edited file has problems');
       continue;
     }
     if (validation.warnings.length) printProblems(io, { errors: [], warnings: validation.warnings });
@@ -187,7 +187,7 @@ async function editLoop(cfg: Cfg, ref: ConfigRef, ws: Workspace, editor: string,
     io.info(
       merged.conflicts
         ? `Your change and theirs touch the same lines. The editor opens with both (<<<<<<< your edit / ======= / >>>>>>> their version); keep what should stay.`
-        : 'Your change and theirs combine into a file the deployer would refuse; the editor opens with both so you can fix it.',
+        : 'Your change and theirs combine into a file with problems; the editor opens with both so you can fix it.',
     );
     ws.write(encoder.encode(mergedText));
     candidate = undefined;

@@ -7,7 +7,7 @@ import { formatAge } from '../../time.js';
 import type { TableModel } from '../../table.js';
 import { cfgFor, listConfigFiles, type CfgDeps, resolveEnv, type Cfg } from './common.js';
 import { fetchConfig, s3Error, s3Url, type ConfigRef, type StoredConfig } from './store.js';
-import { decodeConfig, formatBytes, maxConfigBytes, validateConfig, type Validation } from './validate.js';
+import { decodeConfig, deployerRefuses, formatBytes, maxConfigFileBytes, validateConfig, type Validation } from './validate.js';
 import { printProblems } from './render.js';
 
 export interface CfgLsOptions {
@@ -40,7 +40,7 @@ export async function cfgLs(ctx: Context, opts: CfgLsOptions, deps: CfgDeps = {}
 
 /** Reads a config file that must exist, as text the deployer can read (else a clear error). */
 async function readExisting(cfg: Cfg, ref: ConfigRef, versionId?: string): Promise<{ stored: StoredConfig; text: string; validation: Validation }> {
-  const stored = await fetchConfig(await cfg.s3(), ref, { versionId, maxBytes: maxConfigBytes, debug: cfg.ctx.debug });
+  const stored = await fetchConfig(await cfg.s3(), ref, { versionId, maxBytes: maxConfigFileBytes, debug: cfg.ctx.debug });
   if (!stored) throw missingFile(ref);
   const decoded = decodeConfig(stored.bytes);
   if (!decoded.ok) throw new SgnError(`${s3Url(ref)} is not a config file the deployer can read: ${decoded.reason}.`, { hint: 'Inspect it with `aws s3 cp`, then replace it with sgn cfg edit.' });
@@ -68,16 +68,18 @@ export async function cfgCat(ctx: Context, opts: CfgCatOptions, deps: CfgDeps = 
   const ref = cfg.ref(opts.project, env);
   if (!opts.json) {
     // Bytes as stored: no decoding, no size limit beyond a sane one for a terminal.
-    const stored = await fetchConfig(await cfg.s3(), ref, { versionId: opts.versionId, maxBytes: 16 * maxConfigBytes, debug: ctx.debug });
+    const stored = await fetchConfig(await cfg.s3(), ref, { versionId: opts.versionId, maxBytes: maxConfigFileBytes, debug: ctx.debug });
     if (!stored) throw missingFile(ref);
     ctx.io.write(stored.bytes);
     return 0;
   }
   const { validation } = await readExisting(cfg, ref, opts.versionId);
-  if (validation.errors.length) {
-    printProblems(ctx.io, validation, `${s3Url(ref)} has problems the deployer refuses:`);
-    throw new SgnError(`The deployer would refuse ${s3Url(ref)}, so there are no keys to show.`, { hint: `Fix it with: sgn cfg edit ${opts.project} ${env}` });
+  if (deployerRefuses(validation).length) {
+    printProblems(ctx.io, validation, `${s3Url(ref)} has problems:`);
+    throw new SgnError(`The deployer cannot parse ${s3Url(ref)}, so it builds no Secret and there are no keys to show.`, { hint: `Fix it with: sgn cfg edit ${opts.project} ${env}` });
   }
+  // What the deployer would put into the Secret, even when Kubernetes or sgn object to it.
+  if (validation.errors.length) printProblems(ctx.io, validation, `${s3Url(ref)} has problems (the keys below are what the deployer would build):`);
   ctx.io.json(Object.fromEntries(validation.entries.map((e) => [e.key, e.value])));
   return 0;
 }
@@ -97,9 +99,9 @@ export async function cfgDiff(ctx: Context, opts: CfgDiffOptions, deps: CfgDeps 
   const refs = [cfg.ref(opts.project, opts.envA), cfg.ref(opts.project, opts.envB)];
   const [a, b] = await Promise.all(refs.map((r) => readExisting(cfg, r)));
   for (const [i, side] of [a, b].entries()) {
-    if (side.validation.errors.length) {
-      printProblems(ctx.io, side.validation, `${s3Url(refs[i])} has problems the deployer refuses:`);
-      throw new SgnError(`The deployer would refuse ${s3Url(refs[i])}, so it cannot be compared.`, { hint: `Fix it with: sgn cfg edit ${opts.project} ${refs[i].env}` });
+    if (deployerRefuses(side.validation).length) {
+      printProblems(ctx.io, side.validation, `${s3Url(refs[i])} has problems:`);
+      throw new SgnError(`The deployer cannot parse ${s3Url(refs[i])}, so it cannot be compared.`, { hint: `Fix it with: sgn cfg edit ${opts.project} ${refs[i].env}` });
     }
   }
   const va = new Map(a.validation.entries.map((e) => [e.key, e.value]));

@@ -5,7 +5,7 @@
 import type { IO } from '../../io.js';
 import type { Line } from './lines.js';
 import { unifiedDiff } from './diff.js';
-import type { Problem, Validation } from './validate.js';
+import { consequence, type Problem, type Validation } from './validate.js';
 
 /** Prints errors (✗) and warnings (!) with their line numbers. */
 export function printProblems(io: IO, v: Pick<Validation, 'errors' | 'warnings'>, title?: string): void {
@@ -14,6 +14,8 @@ export function printProblems(io: IO, v: Pick<Validation, 'errors' | 'warnings'>
   const where = (p: Problem) => (p.line ? `line ${p.line}: ` : '');
   for (const p of v.errors) io.info(`  ${c.red('✗')} ${where(p)}${p.message}`);
   for (const p of v.warnings) io.info(`  ${c.yellow('!')} ${where(p)}${p.message}`);
+  const then = consequence(v);
+  if (then) io.info(c.dim(`  ${then}`));
 }
 
 /** Prints a coloured unified diff with two header lines; returns false when nothing differs. */

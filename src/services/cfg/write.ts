@@ -11,12 +11,12 @@ import { dominantEol, endsWithNewline, joinLines, normalizeEnds, splitLines, typ
 import { configSection, deployerValue, parseConfig, type ParsedConfig } from './parser.js';
 import { describeKeyChanges, printDiff, printProblems } from './render.js';
 import { fetchConfig, newFileContentType, putConfig, s3Url, type ConfigRef, type StoredConfig } from './store.js';
-import { decodeConfig, keyChanges, maxConfigBytes, validateConfig } from './validate.js';
+import { decodeConfig, keyChanges, maxConfigFileBytes, validateConfig } from './validate.js';
 
 const encoder = new TextEncoder();
 
 async function fetchText(cfg: Cfg, ref: ConfigRef, versionId?: string): Promise<{ stored?: StoredConfig; text: string }> {
-  const stored = await fetchConfig(await cfg.s3(), ref, { versionId, maxBytes: maxConfigBytes, withTags: !versionId, debug: cfg.ctx.debug });
+  const stored = await fetchConfig(await cfg.s3(), ref, { versionId, maxBytes: maxConfigFileBytes, withTags: !versionId, debug: cfg.ctx.debug });
   if (!stored) return { text: '' };
   const decoded = decodeConfig(stored.bytes);
   if (!decoded.ok) throw new SgnError(`${s3Url(ref)}${versionId ? ` version ${versionId}` : ''} is not a config file sgn can change: ${decoded.reason}.`, { hint: 'Nothing was changed. Inspect it with `aws s3 cp`.' });
@@ -40,8 +40,8 @@ export async function cfgRestore(ctx: Context, opts: CfgRestoreOptions, deps: Cf
   if (!old.stored) throw new SgnError(`${s3Url(ref)} has no version "${opts.versionId}".`, { hint: `List its versions with: sgn cfg history ${opts.project} ${opts.env}` });
   const oldValidation = validateConfig(old.text);
   if (oldValidation.errors.length) {
-    printProblems(io, oldValidation, `Version ${opts.versionId} has problems the deployer refuses:`);
-    throw new SgnError(`Version ${opts.versionId} of ${s3Url(ref)} would be refused by the deployer; nothing was restored.`, { hint: `Restore another version, or fix the file with sgn cfg edit ${opts.project} ${opts.env}.` });
+    printProblems(io, oldValidation, `Version ${opts.versionId} has problems:`);
+    throw new SgnError(`Version ${opts.versionId} of ${s3Url(ref)} has problems sgn will not upload; nothing was restored.`, { hint: `Restore another version, or fix the file with sgn cfg edit ${opts.project} ${opts.env}.` });
   }
   const current = await fetchText(cfg, ref);
   if (current.stored && current.text === old.text && Buffer.compare(Buffer.from(current.stored.bytes), Buffer.from(old.stored.bytes)) === 0) {
@@ -166,7 +166,7 @@ export async function cfgSetKeys(ctx: Context, opts: CfgSetOptions, deps: CfgDep
     }
     const before = validateConfig(current.text);
     if (before.errors.length) {
-      printProblems(io, before, `${s3Url(ref)} has problems the deployer refuses:`);
+      printProblems(io, before, `${s3Url(ref)} has problems:`);
       throw new SgnError(`${s3Url(ref)} must be fixed before keys can be changed safely; nothing was changed.`, { hint: `Fix it with: sgn cfg edit ${opts.project} ${opts.env}` });
     }
     let text = current.text;

@@ -20,6 +20,8 @@ export interface LockHolder {
   /** What the holder is deploying. */
   tag?: string;
   from?: string;
+  /** Set when its holder stopped waiting (Ctrl-C) while the deployer may still run. */
+  interrupted?: Date;
 }
 
 export interface DeployLock {
@@ -27,6 +29,11 @@ export interface DeployLock {
   tookOver?: LockHolder;
   /** Deletes the lock if it is still ours; never throws (a lock left behind expires). */
   release(): Promise<void>;
+  /**
+   * Keeps the lock, marked interrupted, until `until` (the deployer may still run); stops
+   * renewing it, and `release` then does nothing. False when the lock could not be kept.
+   */
+  holdUntil(until: Date): Promise<boolean>;
 }
 
 export interface AcquireLockInput {
@@ -38,6 +45,8 @@ export interface AcquireLockInput {
   now: () => Date;
   /** Called when the lock could not be kept or released (it then expires by itself). */
   onWarning?: (message: string) => void;
+  /** Take over a lock left by an interrupted deploy before it expires (the user checked). */
+  breakInterrupted?: boolean;
 }
 
 export function lockEnv(env: string): string {
@@ -63,7 +72,8 @@ function lockItem(input: AcquireLockInput, lockId: string, since: Date): Item {
   };
 }
 
-function holderFromItem(item: Item): LockHolder {
+/** The holder a lock item names (`sgn:lock:<env>` items of the deploy table). */
+export function holderFromItem(item: Item): LockHolder {
   return {
     who: item.Holder?.S ?? 'someone',
     host: item.Host?.S ?? '?',
@@ -72,13 +82,15 @@ function holderFromItem(item: Item): LockHolder {
     expires: new Date(Number(item.Expires?.N ?? 0) * 1000),
     tag: item.Tag?.S,
     from: item.From?.S,
+    interrupted: item.Interrupted?.S ? new Date(item.Interrupted.S) : undefined,
   };
 }
 
 /** "arn:... on host (pid 123), deploying git-x from staging, since 12:00:01 (5s ago)". */
 export function describeHolder(h: LockHolder, now: Date): string {
   const what = h.tag ? `, deploying ${h.tag}${h.from ? ` from ${h.from}` : ''}` : '';
-  return `${h.who} on ${h.host} (pid ${h.pid})${what}, since ${h.since.toISOString().slice(11, 19)} UTC (${formatAge(h.since, now)})`;
+  const stopped = h.interrupted ? `, interrupted at ${h.interrupted.toISOString().slice(11, 19)} UTC while the deployer may still run (until ${h.expires.toISOString().slice(11, 19)} UTC)` : '';
+  return `${h.who} on ${h.host} (pid ${h.pid})${what}, since ${h.since.toISOString().slice(11, 19)} UTC (${formatAge(h.since, now)})${stopped}`;
 }
 
 /**
@@ -115,7 +127,7 @@ export async function acquireDeployLock(db: DynamoApi, input: AcquireLockInput):
       const current = await blocking(e);
       if (!current) continue; // released between our write and our read
       holder = holderFromItem(current);
-      if (holder.expires.getTime() > input.now().getTime()) break;
+      if (holder.expires.getTime() > input.now().getTime() && !(holder.interrupted && input.breakInterrupted)) break;
       // Expired: its holder crashed or lost its connection. Take over exactly that lock.
       try {
         await put(current.Expires?.N ? 'Expires = :old' : 'attribute_not_exists(Expires)', current.Expires?.N ? { ':old': { N: current.Expires.N } } : undefined);
@@ -130,7 +142,9 @@ export async function acquireDeployLock(db: DynamoApi, input: AcquireLockInput):
     const now = input.now();
     throw new ConflictError(
       `${input.project} is already being deployed to ${input.env} by ${holder ? describeHolder(holder, now) : 'someone else'}.`,
-      `Wait for that deploy to finish (\`sgn ls deployed --project ${input.project}\`).${holder ? ` A lock left by a crashed run expires at ${holder.expires.toISOString().slice(11, 19)} UTC and is then taken over.` : ''}`,
+      holder?.interrupted
+        ? `The lock is taken over at ${holder.expires.toISOString().slice(11, 19)} UTC. Check whether the deployer has finished (\`sgn ls deployed --project ${input.project}\`); if it has, add --break-lock to take the lock over now.`
+        : `Wait for that deploy to finish (\`sgn ls deployed --project ${input.project}\`).${holder ? ` A lock left by a crashed run expires at ${holder.expires.toISOString().slice(11, 19)} UTC and is then taken over.` : ''}`,
     );
   }
 
@@ -158,6 +172,23 @@ export async function acquireDeployLock(db: DynamoApi, input: AcquireLockInput):
   let released = false;
   return {
     tookOver,
+    holdUntil: async (until) => {
+      if (released) return false;
+      released = true;
+      clearInterval(timer);
+      try {
+        await db.putItem({
+          TableName: input.table,
+          Item: { ...lockItem(input, lockId, since), Expires: { N: epoch(until) }, Interrupted: { S: input.now().toISOString() } },
+          ConditionExpression: 'LockId = :id',
+          ExpressionAttributeValues: { ':id': { S: lockId } },
+        });
+        return true;
+      } catch (e) {
+        input.onWarning?.(`Could not keep the deploy lock (${(e as Error).message}).`);
+        return false;
+      }
+    },
     release: async () => {
       if (released) return;
       released = true;

@@ -1,18 +1,10 @@
-import type { FilterLogEventsCommandInput, FilterLogEventsCommandOutput, FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
-import type { AwsFactory } from '../../aws/clients.js';
+import type { FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
+import type { LogsApi } from '../../aws/logs.js';
 import { pyRepr } from '../../python-repr.js';
 import type { DeployPayload } from './plan.js';
 
-/** The one CloudWatch Logs operation `deploy --logs` uses (named after the SDK's). */
-export interface DeployerLogsApi {
-  filterLogEvents(input: FilterLogEventsCommandInput): Promise<FilterLogEventsCommandOutput>;
-}
-
-/** The real CloudWatch Logs client behind DeployerLogsApi. */
-export async function deployerLogsApi(aws: AwsFactory): Promise<DeployerLogsApi> {
-  const [client, sdk] = await Promise.all([aws.logs(), import('@aws-sdk/client-cloudwatch-logs')]);
-  return { filterLogEvents: (input) => client.send(new sdk.FilterLogEventsCommand(input)) };
-}
+/** The one CloudWatch Logs operation `deploy --logs` uses. */
+export type DeployerLogsApi = Pick<LogsApi, 'filterLogEvents'>;
 
 /**
  * One Lambda log event as a person reads it: the runtime's `[LEVEL]\t<time>\t<request id>\t`

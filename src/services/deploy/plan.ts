@@ -15,7 +15,8 @@ export interface DeployOptions {
   dryRun: boolean;
   force: boolean;
   logs: boolean;
-  json: boolean;
+  /** Take over a lock that an interrupted deploy left while the deployer may still run. */
+  breakLock: boolean;
 }
 
 /** The deployer's manual-deploy event (pipeline-contract.md), key order as documented. */

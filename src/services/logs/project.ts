@@ -1,6 +1,6 @@
-import { execFile } from 'node:child_process';
-import { validateName } from '../../commands/names.js';
+import { validateName } from '../../names.js';
 import { UsageError } from '../../errors.js';
+import type { ProcessRunner } from '../../process.js';
 
 /**
  * The repository name of a git remote URL: `git@github.com:team/web.git`, `https://github.com/team/web`,
@@ -21,31 +21,19 @@ export function redactRemote(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1');
 }
 
-function gitRemote(cwd: string, env: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('git', ['remote', 'get-url', 'origin'], { cwd, env, timeout: 10_000 }, (error, stdout) => {
-      if (error) reject(error);
-      else resolve(stdout.trim());
-    });
-  });
-}
-
 const hint = 'Pass the project: `sgn logs tail <project>`.';
 
 /**
  * The project to tail: the argument, else the repository name of the `origin` remote of the
  * git repository around `cwd` (the pipeline builds one repository per project).
  */
-export async function resolveProject(arg: string | undefined, where: { cwd: string; env: NodeJS.ProcessEnv; debug(m: string): void }): Promise<string> {
+export async function resolveProject(arg: string | undefined, where: { cwd: string; processes: () => Promise<ProcessRunner>; debug(m: string): void }): Promise<string> {
   if (arg !== undefined) return validateName(arg, 'project');
   const { cwd, debug } = where;
-  let url: string;
-  try {
-    url = await gitRemote(cwd, where.env);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError('No project was given, and git is not installed to read it from this folder\'s remote.', hint);
-    throw new UsageError(`No project was given, and ${cwd} is not in a git repository with a remote named "origin".`, hint);
-  }
+  const git = await (await where.processes()).run('git', ['remote', 'get-url', 'origin'], { cwd, timeoutMs: 10_000 });
+  if (git.notFound) throw new UsageError('No project was given, and git is not installed to read it from this folder\'s remote.', hint);
+  if (git.exitCode !== 0) throw new UsageError(`No project was given, and ${cwd} is not in a git repository with a remote named "origin".`, hint);
+  const url = git.stdout.trim();
   const name = repoNameFromRemote(url);
   if (!name) throw new UsageError(`No project was given, and the git remote "origin" (${redactRemote(url)}) has no repository name.`, hint);
   debug(`project "${name}" from git remote origin ${redactRemote(url)}`);

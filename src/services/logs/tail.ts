@@ -45,7 +45,7 @@ export const defaultPollMs = 1000;
 /** `sgn logs tail`: prints a build's log in order; with --follow, until the build ends. */
 export async function logsTail(ctx: Context, opts: LogsTailOptions): Promise<number> {
   const fullBuildId = opts.build?.includes(':');
-  const project = opts.project !== undefined || !fullBuildId ? await resolveProject(opts.project, { cwd: ctx.cwd, env: ctx.env, debug: (m) => ctx.debug(m) }) : undefined;
+  const project = opts.project !== undefined || !fullBuildId ? await resolveProject(opts.project, { cwd: ctx.cwd, processes: ctx.processes, debug: (m) => ctx.debug(m) }) : undefined;
   const aws = await ctx.aws();
   const [codebuild, logs] = await Promise.all([codeBuildApi(aws), logsApi(aws)]);
   return tailBuildLogs(

@@ -1,5 +1,6 @@
 import { finished } from 'node:stream/promises';
 import { pipeline, type Readable } from 'node:stream';
+import { NetworkError } from '../../net-errors.js';
 import { RegistryError, type Registry } from '../../registry/client.js';
 import { BlobVerifier } from '../../registry/verify.js';
 import type { PlannedBlob } from './plan.js';
@@ -10,8 +11,11 @@ export interface BlobCopy {
   srcRepo: string;
   dst: Registry;
   dstRepo: string;
-  /** Source and target are one registry: ask it to mount the blob instead of moving bytes. */
-  mount: boolean;
+  /**
+   * Repositories of the target registry that may hold the blob (the source's own repository when
+   * both are one registry, then the blob-location cache's): the first is asked to mount it.
+   */
+  mountFrom?: string;
   progress: MirrorProgress;
   /** Whole-blob attempts after the first, for dropped connections and 5xx mid-transfer. */
   retries?: number;
@@ -19,19 +23,40 @@ export interface BlobCopy {
 
 const droppedCodes = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
 
-/** True for a failure that a fresh attempt may not meet again. */
+/**
+ * True for a failure that a fresh attempt may not meet again, and that no retry has met yet
+ * (a request the client already retried to the end of its budget is not retried again here).
+ */
 export function isTransient(e: unknown): boolean {
-  if (e instanceof RegistryError) return e.retryable;
+  if (e instanceof RegistryError) return e.retryable && e.attempts <= 1;
+  if (e instanceof NetworkError) return e.retryable;
   const err = e as NodeJS.ErrnoException;
   return droppedCodes.has(err?.code ?? '') || err?.message === 'aborted';
 }
 
-async function copyOnce(c: BlobCopy, blob: PlannedBlob): Promise<'copied' | 'mounted'> {
+/** What happened to one blob; `refused` names a mount source the registry did not take. */
+export interface BlobOutcome {
+  outcome: 'copied' | 'mounted';
+  refused?: string;
+}
+
+async function copyOnce(c: BlobCopy, blob: PlannedBlob, mountFrom: string | undefined): Promise<BlobOutcome> {
   let started: 'mounted' | URL;
   let source: Readable | undefined;
-  if (c.mount) {
-    started = await c.dst.startUpload(c.dstRepo, { digest: blob.digest, from: c.srcRepo });
-    if (started === 'mounted') return 'mounted';
+  let refused: string | undefined;
+  if (mountFrom) {
+    // A mount costs one request and no bytes; a refused one answers with the upload session
+    // the copy needs anyway, so only the download starts one round trip later.
+    try {
+      started = await c.dst.startUpload(c.dstRepo, { digest: blob.digest, from: mountFrom });
+    } catch (e) {
+      // Some registries answer a mount they will not do with an error rather than a session
+      // (no read access to `from`, a repository gone): upload as if no mount was asked.
+      if (!(e instanceof RegistryError) || ![400, 401, 403, 404].includes(e.status)) throw e;
+      started = await c.dst.startUpload(c.dstRepo);
+    }
+    if (started === 'mounted') return { outcome: 'mounted' };
+    refused = mountFrom;
   } else {
     // Opening the upload and the download at once saves a round trip per blob.
     const download = c.src.getBlob(c.srcRepo, blob.digest);
@@ -58,11 +83,12 @@ async function copyOnce(c: BlobCopy, blob: PlannedBlob): Promise<'copied' | 'mou
     await finished(verifier);
     verifier.check(`The blob ${blob.digest} from ${c.src.host}`);
     await c.dst.commitUpload(c.dstRepo, location, blob.digest);
-    return 'copied';
+    return { outcome: 'copied', ...(refused ? { refused } : {}) };
   } catch (e) {
     source?.destroy();
     await c.dst.cancelUpload(c.dstRepo, location);
     // A raw socket error here is the download's: the target's own come as RegistryErrors.
+    if (e instanceof NetworkError) throw RegistryError.fromNetwork(e, e.host === c.dst.host ? 'target' : 'source');
     const code = (e as NodeJS.ErrnoException).code;
     if (!(e instanceof RegistryError) && (droppedCodes.has(code ?? '') || (e as Error).message === 'aborted')) {
       throw new RegistryError(0, code ?? 'ECONNRESET', 'the download broke off', c.src.host, 'source');
@@ -76,12 +102,15 @@ async function copyOnce(c: BlobCopy, blob: PlannedBlob): Promise<'copied' | 'mou
  * way: upload session, GET piped through a sha256 check into one PATCH, then the committing PUT
  * only when the digest matched. A transfer cut midway starts over with a new session.
  */
-export async function copyBlob(c: BlobCopy, blob: PlannedBlob): Promise<'copied' | 'mounted'> {
+export async function copyBlob(c: BlobCopy, blob: PlannedBlob): Promise<BlobOutcome> {
   const retries = c.retries ?? 2;
+  let mountFrom = c.mountFrom;
   for (let attempt = 0; ; attempt++) {
     try {
-      return await copyOnce(c, blob);
+      return await copyOnce(c, blob, mountFrom);
     } catch (e) {
+      // A retry uploads: a refused mount is not worth asking again.
+      mountFrom = undefined;
       if (attempt >= retries || !isTransient(e)) throw e;
       c.progress.note(`retrying ${blob.digest.slice(0, 19)} after ${(e as Error).message}`);
     }

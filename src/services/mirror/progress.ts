@@ -1,4 +1,4 @@
-import type { IO } from '../../io.js';
+import type { Reporter } from '../../io.js';
 import type { PlannedBlob } from './plan.js';
 
 /** What the copy reports as it goes; drawn live on a terminal, as plain lines otherwise. */
@@ -37,74 +37,48 @@ function bar(fraction: number, width: number): string {
 }
 
 /**
- * Progress of the blob copies. On a terminal: one live line per blob in flight (bytes, a bar)
- * under the lines that stay, redrawn ten times a second. Elsewhere: one line per finished blob.
- * Without `lines` (--json), no line per blob: only the live display on a terminal, and retries.
+ * Progress of the blob copies of one image, through the Reporter's one progress renderer: the
+ * label carries the totals and the largest blob in flight (bytes and a bar; redrawn by the
+ * spinner on a terminal), and each finished blob is a line that stays.
  */
-export function mirrorProgress(io: IO, totals: { blobs: number; bytes: number }, opts: { lines: boolean } = { lines: true }): MirrorProgress {
-  const err = io.err;
-  const line = (blob: PlannedBlob, outcome: string) => `  ${outcome === 'mounted' ? 'mounted' : 'copied '} ${blob.kind.padEnd(6)} ${shortDigest(blob.digest)}  ${formatBytes(blob.size)}`;
-  if (!io.stderrIsTTY) {
-    return {
-      start: () => undefined,
-      bytes: () => undefined,
-      finish: (blob, outcome) => opts.lines && io.info(line(blob, outcome)),
-      note: (text) => io.info(`  ${text}`),
-      stop: () => undefined,
-    };
-  }
-  const stream = io.streams.stderr;
+export function blobProgress(report: Reporter, totals: { blobs: number; bytes: number; image: string }): MirrorProgress {
+  const p = report.progress(`Copying ${totals.blobs} blobs (${formatBytes(totals.bytes)}) to ${totals.image}`);
   const active = new Map<string, { blob: PlannedBlob; done: number }>();
-  const pending: string[] = [];
-  let drawn = 0;
   let doneBlobs = 0;
   let doneBytes = 0;
-  let dirty = true;
-  const draw = () => {
-    if (!dirty) return;
-    dirty = false;
-    const width = Math.max(40, (stream.columns ?? 80) - 1);
-    const live = [...active.values()].map(({ blob, done }) => {
-      const text = `  ${blob.kind.padEnd(6)} ${shortDigest(blob.digest)}  ${formatBytes(done).padStart(9)} / ${formatBytes(blob.size).padEnd(9)} `;
-      return text + err.cyan(bar(blob.size ? done / blob.size : 1, Math.max(0, Math.min(24, width - text.length))));
-    });
-    const bytesNow = doneBytes + [...active.values()].reduce((s, a) => s + a.done, 0);
-    live.push(err.dim(`  ${doneBlobs}/${totals.blobs} blobs, ${formatBytes(bytesNow)} / ${formatBytes(totals.bytes)}`));
-    // Up to the first live line, clear to the end of the screen, then the lines that stay and the live ones.
-    stream.write((drawn ? `\x1b[${drawn}F\x1b[J` : '') + pending.splice(0).map((l) => l + '\n').join('') + live.join('\n') + '\n');
-    drawn = live.length;
+  let last = 0;
+  const label = () => {
+    const inFlight = [...active.values()];
+    const bytesNow = doneBytes + inFlight.reduce((n, a) => n + a.done, 0);
+    const big = inFlight.sort((a, b) => b.blob.size - a.blob.size)[0];
+    const blob = big ? `  ${big.blob.kind.padEnd(6)} ${shortDigest(big.blob.digest)}  ${formatBytes(big.done).padStart(9)} / ${formatBytes(big.blob.size).padEnd(9)} ${bar(big.blob.size ? big.done / big.blob.size : 1, 16)}` : '';
+    return `${doneBlobs}/${totals.blobs} blobs, ${formatBytes(bytesNow)} / ${formatBytes(totals.bytes)}${blob}`;
   };
-  const timer = setInterval(draw, 100);
-  timer.unref();
+  const refresh = (force = false) => {
+    // The label is rebuilt at most every 100 ms: bytes arrive in 16-64 KiB chunks.
+    const now = p.elapsed();
+    if (!force && now - last < 100) return;
+    last = now;
+    p.update(label());
+  };
   return {
     start: (blob) => {
       active.set(blob.digest, { blob, done: 0 });
-      dirty = true;
+      refresh(true);
     },
     bytes: (digest, n) => {
       const a = active.get(digest);
       if (a) a.done += n;
-      dirty = true;
+      refresh();
     },
     finish: (blob, outcome) => {
       active.delete(blob.digest);
       doneBlobs++;
       doneBytes += outcome === 'copied' ? blob.size : 0;
-      if (opts.lines) pending.push(`${err.green('✓')}${line(blob, outcome).slice(1)}`);
-      dirty = true;
+      p.note(`  ${outcome === 'mounted' ? 'mounted' : 'copied '} ${blob.kind.padEnd(6)} ${shortDigest(blob.digest)}  ${formatBytes(blob.size)}`);
+      refresh(true);
     },
-    note: (text) => {
-      pending.push(`  ${text}`);
-      dirty = true;
-    },
-    stop: () => {
-      clearInterval(timer);
-      dirty = true;
-      active.clear();
-      draw();
-      // Remove the totals line: the summary that follows says it better.
-      if (drawn) stream.write(`\x1b[${drawn}F\x1b[J`);
-      drawn = 0;
-    },
+    note: (text) => p.note(`  ${text}`, 'warn'),
+    stop: () => void p.succeed(),
   };
 }

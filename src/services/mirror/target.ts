@@ -35,7 +35,7 @@ export interface EcrTarget {
  * registry. The credentials always come from GetAuthorizationToken: the override stands in for
  * ECR, so the real ECR login path is the one exercised.
  */
-export async function ecrTarget(ecr: EcrApi, opts: { override?: string; sandboxRegistry?: string }): Promise<EcrTarget> {
+export async function ecrTarget(ecr: EcrApi, opts: { override?: string; sandboxRegistry?: string }): Promise<{ target: EcrTarget; expiresAt?: Date }> {
   let out;
   try {
     out = await ecr.getAuthorizationToken({});
@@ -47,9 +47,10 @@ export async function ecrTarget(ecr: EcrApi, opts: { override?: string; sandboxR
   const colon = decoded.indexOf(':');
   if (!data?.proxyEndpoint || colon <= 0) throw new SgnError('ECR answered GetAuthorizationToken without a usable token.', { hint: 'Retry; if it persists, check the region (--region) and the ECR endpoint.' });
   const credentials = { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
-  if (opts.override) return { address: registryAddress(opts.override), credentials };
-  if (opts.sandboxRegistry) return { address: { host: opts.sandboxRegistry, insecure: isLoopbackHost(opts.sandboxRegistry) }, credentials };
-  return { address: registryAddress(new URL(data.proxyEndpoint).host), credentials };
+  const expiresAt = data.expiresAt instanceof Date && !Number.isNaN(data.expiresAt.getTime()) ? data.expiresAt : undefined;
+  if (opts.override) return { target: { address: registryAddress(opts.override), credentials }, expiresAt };
+  if (opts.sandboxRegistry) return { target: { address: { host: opts.sandboxRegistry, insecure: isLoopbackHost(opts.sandboxRegistry) }, credentials }, expiresAt };
+  return { target: { address: registryAddress(new URL(data.proxyEndpoint).host), credentials }, expiresAt };
 }
 
 /** ECR's repository name rule: lowercase parts separated by one of `._-`, joined by `/`, 2-256 long. */

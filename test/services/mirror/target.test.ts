@@ -51,7 +51,8 @@ describe('image mirror: the ECR side', () => {
     });
 
     it('given no override, then the target is the account\'s registry from the token\'s proxyEndpoint (no STS call), over https, with the token\'s credentials', async () => {
-      const t = await ecrTarget(ecr, {});
+      const { target: t, expiresAt } = await ecrTarget(ecr, {});
+      assert.ok(expiresAt instanceof Date, 'the token\'s expiry is kept for the login cache');
       const token = (await sdk.send(new GetAuthorizationTokenCommand({}))).authorizationData![0];
       assert.deepEqual(t.address, { host: new URL(token.proxyEndpoint!).host, insecure: false });
       assert.match(t.address.host, /^\d{12}\.dkr\.ecr\.us-east-1\.amazonaws\.com$/);
@@ -59,8 +60,8 @@ describe('image mirror: the ECR side', () => {
     });
 
     it('given the ecrRegistry setting or a sandbox registry, then that host is the target, still with the ECR token', async () => {
-      assert.deepEqual((await ecrTarget(ecr, { override: 'http://10.1.2.3:5000', sandboxRegistry: '127.0.0.1:1' })).address, { host: '10.1.2.3:5000', insecure: true });
-      const sandbox = await ecrTarget(ecr, { sandboxRegistry: '127.0.0.1:5001' });
+      assert.deepEqual((await ecrTarget(ecr, { override: 'http://10.1.2.3:5000', sandboxRegistry: '127.0.0.1:1' })).target.address, { host: '10.1.2.3:5000', insecure: true });
+      const { target: sandbox } = await ecrTarget(ecr, { sandboxRegistry: '127.0.0.1:5001' });
       assert.deepEqual(sandbox.address, { host: '127.0.0.1:5001', insecure: true });
       assert.equal(sandbox.credentials.username, 'AWS');
     });

@@ -1,0 +1,47 @@
+import type { AwsFactory } from './clients.js';
+import type { DynamoApi } from './dynamodb.js';
+import type { S3Api } from './s3.js';
+import type { LogsApi } from './logs.js';
+import type { LambdaApi } from './lambda.js';
+import type { EcrApi } from './ecr.js';
+import type { CodeBuildApi } from './codebuild.js';
+import type { StsApi } from './sts.js';
+
+/**
+ * The narrow AWS adapters of a run, one per service, each built on first use (an SDK client
+ * import costs 100+ ms, so only the command that needs one pays for it). Services receive the
+ * adapters they need; nothing else builds one.
+ */
+export interface AwsApis {
+  dynamo(): Promise<DynamoApi>;
+  s3(): Promise<S3Api>;
+  logs(): Promise<LogsApi>;
+  /** `forLongInvoke`: one attempt and no timeout, for the deployer's synchronous invoke. */
+  lambda(opts?: { forLongInvoke?: boolean }): Promise<LambdaApi>;
+  ecr(): Promise<EcrApi>;
+  codebuild(): Promise<CodeBuildApi>;
+  sts(): Promise<StsApi>;
+  /** The region every client uses. */
+  region(): Promise<string>;
+}
+
+const memo = <T>(make: () => Promise<T>) => {
+  let p: Promise<T> | undefined;
+  return () => (p ??= make());
+};
+
+/** The adapters over one client factory. */
+export function createAwsApis(factory: AwsFactory): AwsApis {
+  const longLambda = memo(async () => (await import('./lambda.js')).lambdaApi(factory, { forLongInvoke: true }));
+  const lambda = memo(async () => (await import('./lambda.js')).lambdaApi(factory));
+  return {
+    dynamo: memo(async () => (await import('./dynamodb.js')).dynamoApi(factory)),
+    s3: memo(async () => (await import('./s3.js')).s3Api(factory)),
+    logs: memo(async () => (await import('./logs.js')).logsApi(factory)),
+    lambda: (opts = {}) => (opts.forLongInvoke ? longLambda() : lambda()),
+    ecr: memo(async () => (await import('./ecr.js')).ecrApi(factory)),
+    codebuild: memo(async () => (await import('./codebuild.js')).codeBuildApi(factory)),
+    sts: memo(async () => (await import('./sts.js')).stsApi(factory)),
+    region: () => factory.region(),
+  };
+}

@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { main } from '../../../src/cli.js';
+import type { AwsApis } from '../../../src/aws/apis.js';
+import type { LambdaApi } from '../../../src/aws/lambda.js';
+import type { InvokeCommandOutput } from '@aws-sdk/client-lambda';
+import type { StsApi } from '../../../src/aws/sts.js';
+import type { EcrApi } from '../../../src/aws/ecr.js';
+import { strictFake } from '../helpers/fakes.js';
+import { cleanEnv, testStreams } from '../helpers/io.js';
+import { memoryTable } from '../helpers/table.js';
+
+const now = new Date('2026-11-30T12:00:00Z');
+const epoch = (d: Date) => (d.getTime() / 1000).toFixed(6);
+const record = (env: string, tag: string, deployed: Date) => ({
+  Application: { S: 'web' },
+  Env: { S: env },
+  Tag: { S: tag },
+  Deployed: { S: epoch(deployed) },
+  bucketName: { S: 'pipeline' },
+  objectKey: { S: `web/BuildArtif/${tag}` },
+});
+
+/** A world of fakes: the table, and a deployer that does what the real one does on a promotion. */
+function world(opts: { image?: 'present' | 'missing'; deployer?: 'promote' | 'nothing' | 'fail' } = {}) {
+  const db = memoryTable();
+  db.put(record('staging', 'git-new0001', new Date(now.getTime() - 3600_000)));
+  db.put(record('production', 'git-old0001', new Date(now.getTime() - 3 * 86400_000)));
+  const invokes: unknown[] = [];
+  const lambda = strictFake<LambdaApi>('lambda', {
+    invoke: async (input): Promise<InvokeCommandOutput> => {
+      const payload = (text: string) => new TextEncoder().encode(text) as InvokeCommandOutput['Payload'];
+      invokes.push(JSON.parse(Buffer.from(input.Payload as Uint8Array).toString()));
+      if (opts.deployer === 'fail') {
+        return { StatusCode: 200, FunctionError: 'Unhandled', Payload: payload(JSON.stringify({ errorMessage: 'error rolling out!', errorType: 'Exception' })), $metadata: { requestId: 'req-1' } };
+      }
+      if (opts.deployer !== 'nothing') db.put(record('production', 'git-new0001', new Date(now.getTime() + 1000)));
+      return { StatusCode: 200, Payload: payload('"Success"'), $metadata: { requestId: 'req-1' } };
+    },
+    getFunction: async () => ({ Configuration: { Timeout: 500 }, $metadata: {} }),
+  });
+  const sts = strictFake<StsApi>('sts', { getCallerIdentity: async () => ({ Arn: 'arn:aws:sts::123456789012:assumed-role/dev/ana', Account: '123456789012', $metadata: {} }) });
+  const ecr = strictFake<EcrApi>('ecr', {
+    describeImages: async () => {
+      if (opts.image === 'missing') throw Object.assign(new Error('not found'), { name: 'ImageNotFoundException' });
+      return { imageDetails: [{ imageDigest: 'sha256:1' }], $metadata: {} };
+    },
+  });
+  const api = strictFake<AwsApis>('api', {
+    dynamo: async () => db,
+    lambda: async () => lambda,
+    sts: async () => sts,
+    ecr: async () => ecr,
+    region: async () => 'eu-west-1',
+  });
+  return { db, api, invokes };
+}
+
+async function run(argv: string[], w: ReturnType<typeof world>, io = testStreams()) {
+  const code = await main(argv, { streams: io, env: cleanEnv(), cwd: '/', now: () => now, signal: new AbortController().signal, api: w.api });
+  return { code, stdout: io.out(), stderr: io.err() };
+}
+
+describe('unit: sgn deploy through main()', () => {
+  it('given staging ahead, when deployed with --yes --json, then one invoke with the exact payload and a result that says deployed', async () => {
+    const w = world();
+    const res = await run(['deploy', 'web', 'production', '--yes', '--json'], w);
+    assert.equal(res.code, 0, res.stderr);
+    const json = JSON.parse(res.stdout);
+    assert.equal(json.status, 'deployed');
+    assert.equal(json.previous.tag, 'git-old0001');
+    assert.equal(json.current.tag, 'git-new0001');
+    assert.equal(json.requestId, 'req-1');
+    assert.deepEqual(w.invokes, [{ 'SGNRunDeploy.job': { Application: 'web', envFrom: 'staging', envTo: 'production' } }]);
+    assert.match(res.stderr, /Promote web: staging -> production/);
+    assert.match(res.stderr, /tag +git-old0001 \(3d ago\) -> git-new0001 \(in staging since 1h ago\)/);
+    assert.match(res.stderr, /✓ Deployed web git-new0001 to production in .* \(was git-old0001\)/);
+    assert.equal(w.db.get('web', 'sgn:lock:production'), undefined, 'the lock is released');
+  });
+
+  it('given a deployer that answers Success without writing, then exit 1 and one JSON document with status no-effect and an error', async () => {
+    const w = world({ deployer: 'nothing' });
+    const res = await run(['deploy', 'web', 'production', '--yes', '--json'], w);
+    assert.equal(res.code, 1);
+    const json = JSON.parse(res.stdout);
+    assert.equal(json.status, 'no-effect');
+    assert.equal(json.error.code, 'deploy.no-effect');
+    assert.equal(json.error.exitCode, 1);
+    assert.match(json.error.message, /did not take effect: production still runs git-old0001/);
+  });
+
+  it('given the deployer raises, then exit 1, its errorMessage, and the JSON carries the deployer error', async () => {
+    const w = world({ deployer: 'fail' });
+    const res = await run(['deploy', 'web', 'production', '--yes', '--json'], w);
+    assert.equal(res.code, 1);
+    const json = JSON.parse(res.stdout);
+    assert.equal(json.status, 'failed');
+    assert.deepEqual(json.deployerError, { message: 'error rolling out!', type: 'Exception' });
+    assert.match(res.stderr, /Error: The deployer failed: error rolling out!/);
+  });
+
+  it('given the image is gone from ECR, then the deploy is refused naming repository and tag, nothing invoked; --force deploys', async () => {
+    const w = world({ image: 'missing' });
+    const res = await run(['deploy', 'web', 'production', '--yes'], w);
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /ECR repository "web" has no image tagged git-new0001/);
+    assert.match(res.stderr, /pass --force to deploy anyway/);
+    assert.equal(w.invokes.length, 0);
+    const forced = await run(['deploy', 'web', 'production', '--yes', '--force'], w);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.equal(w.invokes.length, 1);
+  });
+
+  it('given no terminal and no --yes, then usage exit 2 and nothing invoked; --json prints the error as JSON', async () => {
+    const w = world();
+    const res = await run(['deploy', 'web', 'production', '--json'], w);
+    assert.equal(res.code, 2);
+    assert.equal(JSON.parse(res.stdout).error.code, 'usage');
+    assert.equal(w.invokes.length, 0);
+  });
+
+  it('given --dry-run, then the payload on stdout, no lock, no invoke', async () => {
+    const w = world();
+    const res = await run(['deploy', 'web', 'production', '--dry-run'], w);
+    assert.equal(res.code, 0, res.stderr);
+    assert.deepEqual(JSON.parse(res.stdout), { 'SGNRunDeploy.job': { Application: 'web', envFrom: 'staging', envTo: 'production' } });
+    assert.equal(w.invokes.length, 0);
+    assert.equal(w.db.items.size, 2);
+  });
+
+  it('given a lock left by an interrupted deploy, then exit 5 naming it; --break-lock takes it over', async () => {
+    const w = world();
+    const until = new Date(now.getTime() + 600_000);
+    w.db.put({
+      Application: { S: 'web' }, Env: { S: 'sgn:lock:production' }, LockId: { S: 'x' }, Holder: { S: 'arn:aws:sts::1:assumed-role/dev/bo' }, Host: { S: 'laptop' }, Pid: { N: '7' },
+      Since: { S: now.toISOString() }, Expires: { N: String(Math.floor(until.getTime() / 1000)) }, Interrupted: { S: now.toISOString() },
+    });
+    const res = await run(['deploy', 'web', 'production', '--yes'], w);
+    assert.equal(res.code, 5);
+    assert.match(res.stderr, /already being deployed to production by arn:aws:sts::1:assumed-role\/dev\/bo on laptop \(pid 7\).*interrupted at 12:00:00 UTC/);
+    assert.match(res.stderr, /add --break-lock/);
+    assert.equal(w.invokes.length, 0);
+    const taken = await run(['deploy', 'web', 'production', '--yes', '--break-lock'], w);
+    assert.equal(taken.code, 0, taken.stderr);
+    assert.match(taken.stderr, /Took over the interrupted deploy lock/);
+  });
+
+  it('given an unknown flag, then commander refuses it with the usage exit code', async () => {
+    const w = world();
+    const res = await run(['deploy', 'web', 'production', '--yess'], w);
+    assert.equal(res.code, 2);
+    assert.match(res.stderr, /unknown option '--yess'/);
+  });
+
+  it('given a bad project name, then a usage error before any AWS call (the fakes would throw)', async () => {
+    const res = await run(['deploy', 'web/x', 'production'], { ...world(), api: strictFake<AwsApis>('api', {}) });
+    assert.equal(res.code, 2);
+    assert.match(res.stderr, /"web\/x" is not a valid project name/);
+  });
+});

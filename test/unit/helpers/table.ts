@@ -1,0 +1,45 @@
+import type { DynamoApi, Item } from '../../../src/aws/dynamodb.js';
+import { strictFake } from './fakes.js';
+
+const conditionFailed = (item?: Item) => Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException', Item: item });
+
+/**
+ * An in-memory deploy table behind the DynamoApi operations the lock and the records use, with
+ * the few condition expressions sgn writes. Anything else is an unexpected call.
+ */
+export function memoryTable(): DynamoApi & { items: Map<string, Item>; get(project: string, env: string): Item | undefined; put(item: Item): void } {
+  const items = new Map<string, Item>();
+  const keyOf = (k: Item) => `${k.Application.S}\u0000${k.Env.S}`;
+  const check = (condition: string | undefined, current: Item | undefined, values: Item = {}) => {
+    if (!condition) return true;
+    if (condition === 'attribute_not_exists(Application)') return !current;
+    if (condition === 'attribute_not_exists(Expires)') return Boolean(current) && !current!.Expires;
+    const m = /^(\w+) = (:\w+)$/.exec(condition);
+    if (m) return Boolean(current) && JSON.stringify(current![m[1]]) === JSON.stringify(values[m[2]]);
+    throw new Error(`memoryTable: unsupported condition ${condition}`);
+  };
+  const api = strictFake<DynamoApi>('dynamodb', {
+    getItem: async (input) => ({ Item: items.get(keyOf(input.Key!)), $metadata: {} }),
+    putItem: async (input) => {
+      const current = items.get(keyOf(input.Item!));
+      if (!check(input.ConditionExpression, current, input.ExpressionAttributeValues)) throw conditionFailed(current);
+      items.set(keyOf(input.Item!), input.Item!);
+    },
+    query: async (input) => {
+      const project = input.ExpressionAttributeValues?.[':p']?.S;
+      if (input.KeyConditionExpression !== 'Application = :p') throw new Error(`memoryTable: unsupported query ${input.KeyConditionExpression}`);
+      return { Items: [...items.values()].filter((i) => i.Application.S === project), $metadata: {} };
+    },
+    scan: async (input) => ({ Items: [...items.values()].filter((_, n) => n % (input.TotalSegments ?? 1) === (input.Segment ?? 0)), $metadata: {} }),
+    deleteItem: async (input) => {
+      const current = items.get(keyOf(input.Key!));
+      if (!check(input.ConditionExpression, current, input.ExpressionAttributeValues)) throw conditionFailed(current);
+      items.delete(keyOf(input.Key!));
+    },
+  });
+  return Object.assign(api, {
+    items,
+    get: (project: string, env: string) => items.get(`${project}\u0000${env}`),
+    put: (item: Item) => void items.set(keyOf(item), item),
+  });
+}
