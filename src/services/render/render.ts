@@ -3,8 +3,8 @@
  * templates) for one or more environments, as manifests or as findings.
  */
 import { SgnError } from '../../errors.js';
-import { checkManifest } from './checks.js';
-import { planDeploy, type ArtifactFolder, type Finding, type Severity } from './deployer.js';
+import { checkManifest } from '../../rendering/checks.js';
+import { planDeploy, type ArtifactFolder, type Finding, type Severity } from '../../rendering/deployer.js';
 
 export interface RenderDeps {
   /** The project's checkout: the folder holding deployspec.yml. */
@@ -105,7 +105,15 @@ export async function lintProject(deps: LintDeps, opts: LintOptions): Promise<Li
   for (const target of opts.envs) {
     const plan = planDeploy(deps.folder, { project: opts.project, env: target.env, clusterName: target.clusterName, registry, now: deps.now() }, { undefinedSeverity: severity });
     const findings = [...plan.findings, ...plan.manifests.flatMap((m) => checkManifest(m, plan.namespace))];
-    if (plan.envsecret && !(await deps.configExists(opts.project, target.env))) {
+    let exists = true;
+    if (plan.envsecret) {
+      try {
+        exists = await deps.configExists(opts.project, target.env);
+      } catch (e) {
+        findings.push({ severity: 'warning', rule: 'envsecret.unchecked', file: 'deployspec.yml', message: `envsecret is true, and whether ${opts.project} has a config file in ${target.env} could not be checked: ${(e as Error).message}` });
+      }
+    }
+    if (!exists) {
       findings.push({
         severity: 'error',
         rule: 'envsecret.no-config',

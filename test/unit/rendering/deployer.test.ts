@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { acmFor, planDeploy, pyDatetime, type DeployTarget } from '../../../../src/services/render/deployer.js';
-import { loadYaml } from '../../../../src/services/render/yaml.js';
+import { acmFor, planDeploy, pyDatetime, type DeployTarget } from '../../../src/rendering/deployer.js';
+import { loadYaml } from '../../../src/rendering/yaml.js';
 
 // Manifests are untyped JSON; the assertions below walk into them.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -9,7 +9,7 @@
  * the first exception, so every `error` finding is a deploy that fails (or does something else
  * than intended); `warning`s are what it lets through silently.
  */
-import { pyTime } from '../../python-repr.js';
+import { pyTime } from '../python-repr.js';
 import { JinjaEnvironment } from './jinja/engine.js';
 import { JinjaError, PyTuple, pyStr, type PyValue } from './jinja/values.js';
 import { loadYaml, toPlain, YamlError } from './yaml.js';

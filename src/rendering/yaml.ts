@@ -4,7 +4,7 @@
  * with its 1.1 schema does the parsing; ints stay bigint and maps stay Maps so that templates see
  * Python's values (values.ts).
  */
-import { parseAllDocuments, parseDocument, type DocumentOptions, type ParseOptions, type ScalarTag, type SchemaOptions, type ToJSOptions } from 'yaml';
+import { parseAllDocuments, parseDocument, stringify, type DocumentOptions, type ParseOptions, type ScalarTag, type SchemaOptions, type ToJSOptions } from 'yaml';
 import { fromYaml, type PyValue } from './jinja/values.js';
 
 // PyYAML's implicit resolvers (yaml/resolver.py), which differ from the `yaml` package's 1.1
@@ -100,4 +100,9 @@ export function toPlain(v: PyValue): unknown {
   if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [typeof k === 'string' ? k : String(toPlain(k)), toPlain(x)]));
   if (v !== null && typeof v === 'object') return String(v);
   return v;
+}
+
+/** A manifest as a YAML document (no line folding, so values stay on their line). */
+export function dumpYaml(value: unknown): string {
+  return stringify(value, { lineWidth: 0 });
 }

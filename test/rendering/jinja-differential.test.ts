@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { JinjaEnvironment } from '../../../src/services/render/jinja/engine.js';
-import { JinjaError, type PyValue } from '../../../src/services/render/jinja/values.js';
-import { loadYaml } from '../../../src/services/render/yaml.js';
-import { genCase, rng } from '../../helpers/jinja-gen.js';
-import { renderWithJinja2, type OracleCase, type OracleResult } from '../../helpers/jinja-oracle.js';
+import { JinjaEnvironment } from '../../src/rendering/jinja/engine.js';
+import { JinjaError, type PyValue } from '../../src/rendering/jinja/values.js';
+import { loadYaml } from '../../src/rendering/yaml.js';
+import { genCase, rng } from '../helpers/jinja-gen.js';
+import { renderWithJinja2, type OracleCase, type OracleResult } from '../helpers/jinja-oracle.js';
 
 type Outcome = { ok: true; out: string } | { ok: false; refused: boolean; message: string };
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { JinjaEnvironment } from '../../../../src/services/render/jinja/engine.js';
-import { JinjaError, type PyValue } from '../../../../src/services/render/jinja/values.js';
-import { loadYaml } from '../../../../src/services/render/yaml.js';
+import { JinjaEnvironment } from '../../../src/rendering/jinja/engine.js';
+import { JinjaError, type PyValue } from '../../../src/rendering/jinja/values.js';
+import { loadYaml } from '../../../src/rendering/yaml.js';
 
 function render(templates: Record<string, string>, values = '', main = Object.keys(templates)[0]): string {
   const parsed = loadYaml(values);
