@@ -5,6 +5,8 @@ import type {
   GetObjectCommandOutput,
   GetObjectTaggingCommandInput,
   GetObjectTaggingCommandOutput,
+  HeadObjectCommandInput,
+  HeadObjectCommandOutput,
   ListObjectsV2CommandInput,
   ListObjectsV2CommandOutput,
   ListObjectVersionsCommandInput,
@@ -30,6 +32,7 @@ export interface S3Api {
   /** GetObject, reading the body; refuses (ObjectTooLargeError) before reading past `maxBytes`. */
   getObject(input: GetObjectCommandInput, opts?: { maxBytes?: number }): Promise<S3Object>;
   getObjectTagging(input: GetObjectTaggingCommandInput): Promise<GetObjectTaggingCommandOutput>;
+  headObject(input: HeadObjectCommandInput): Promise<HeadObjectCommandOutput>;
   putObject(input: PutObjectCommandInput): Promise<PutObjectCommandOutput>;
   listObjectsV2(input: ListObjectsV2CommandInput): Promise<ListObjectsV2CommandOutput>;
   listObjectVersions(input: ListObjectVersionsCommandInput): Promise<ListObjectVersionsCommandOutput>;
@@ -63,6 +66,7 @@ export async function s3Api(aws: AwsFactory): Promise<S3Api> {
       return { ...out, Body: new Uint8Array(Buffer.concat(chunks)) };
     },
     getObjectTagging: (input) => client.send(new sdk.GetObjectTaggingCommand(input)),
+    headObject: (input) => client.send(new sdk.HeadObjectCommand(input)),
     putObject: (input) => client.send(new sdk.PutObjectCommand(input)),
     listObjectsV2: (input) => client.send(new sdk.ListObjectsV2Command(input)),
     listObjectVersions: (input) => client.send(new sdk.ListObjectVersionsCommand(input)),

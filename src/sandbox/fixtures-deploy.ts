@@ -121,6 +121,8 @@ export interface ProjectSeed {
 export interface SeedTargets {
   table: string;
   pipelineBucket?: string;
+  /** The artifacts are already in the bucket (putBuildsInOrder): do not upload them again. */
+  skipArtifacts?: boolean;
 }
 
 /**
@@ -133,7 +135,7 @@ export async function seedProject(clients: DeployClients, targets: SeedTargets, 
   await createRepository(clients.ecr, seed.project);
   const records: DeployRecordInput[] = [];
   for (const [i, build] of seed.builds.entries()) {
-    await putArtifact(clients.s3, bucket, seed.project, build);
+    if (!targets.skipArtifacts) await putArtifact(clients.s3, bucket, seed.project, build);
     await tagBuildImage(clients.ecr, seed.project, build, [build, ...(i === seed.builds.length - 1 ? ['latest'] : [])]);
   }
   for (const [env, d] of Object.entries(seed.deployed)) {
@@ -179,4 +181,29 @@ export async function seedDemoDeploys(
   ];
   for (const seed of seeds) await seedProject(clients, opts, seed);
   return seeds;
+}
+
+/** Resolves once the wall clock is in a later second than `t` (S3 LastModified has whole seconds). */
+async function nextSecond(t: number): Promise<void> {
+  const wait = 1000 - (t % 1000) + 5;
+  await new Promise((r) => setTimeout(r, wait));
+}
+
+/**
+ * Uploads builds of several projects so that S3 orders them as built: round i puts the i-th
+ * build (oldest first) of every project, each round in a later second than the one before
+ * (S3's LastModified, which `sgn releases` sorts by, has whole seconds). Returns their keys.
+ */
+export async function putBuildsInOrder(s3: S3Client, bucket: string, builds: Record<string, string[]>): Promise<Record<string, string[]>> {
+  const keys: Record<string, string[]> = Object.fromEntries(Object.keys(builds).map((p) => [p, []]));
+  const rounds = Math.max(0, ...Object.values(builds).map((b) => b.length));
+  for (let i = 0; i < rounds; i++) {
+    if (i > 0) await nextSecond(Date.now());
+    await Promise.all(
+      Object.entries(builds)
+        .filter(([, tags]) => i < tags.length)
+        .map(async ([project, tags]) => keys[project].push((await putArtifact(s3, bucket, project, tags[i])).objectKey)),
+    );
+  }
+  return keys;
 }

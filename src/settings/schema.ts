@@ -25,6 +25,8 @@ export const settingSpecs = {
   protected: { type: 'list', default: ['production'], description: 'environments whose deploys need confirmation' },
   lockTtl: { type: 'seconds', default: 900, description: 'seconds after which an abandoned deploy lock may be taken over' },
   ecrRegistry: { type: 'string', description: 'ECR registry host[:port] override (default <account>.dkr.ecr.<region>.amazonaws.com)' },
+  artifactBucket: { type: 'string', description: 'pipeline artifact bucket of `sgn releases` (default: the bucketName of the project\'s deploy records)' },
+  artifactPrefix: { type: 'string', description: 'key prefix of a project\'s build artifacts, e.g. {project}/BuildArtif/ (default: from the objectKey of its deploy records)' },
   mirrorPrefix: { type: 'string', default: 'mirror/', description: 'prefix of mirrored image repositories in ECR' },
   mirrorLifecyclePolicy: { type: 'string', description: 'ECR lifecycle policy (JSON text or @file) for repositories sgn creates' },
 } as const satisfies Record<string, SettingSpec>;
@@ -46,6 +48,8 @@ export interface Settings {
   protected: string[];
   lockTtl: number;
   ecrRegistry?: string;
+  artifactBucket?: string;
+  artifactPrefix?: string;
   mirrorPrefix: string;
   mirrorLifecyclePolicy?: string;
 }

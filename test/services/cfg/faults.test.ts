@@ -24,6 +24,7 @@ function fakeS3(initial: string, putAnswers: ('ok' | 412 | 409)[]) {
       return { Body: new Uint8Array(input.VersionId === 'v1' ? Buffer.from('OLD=1\n') : body), ETag: `"${versionId}"`, VersionId: versionId, ContentType: 'text/plain', $metadata: {} } as S3Object;
     },
     getObjectTagging: async () => ({ TagSet: [], $metadata: {} }),
+    headObject: unexpected('HeadObject'),
     putObject: async (input) => {
       puts.push(input);
       const answer = putAnswers.shift();
@@ -83,6 +84,7 @@ describe('cfg services under S3 faults (fakes)', () => {
     const api: S3Api = {
       getObject: fail,
       getObjectTagging: fail,
+      headObject: fail,
       putObject: fail,
       listObjectVersions: fail,
       getBucketVersioning: fail,
