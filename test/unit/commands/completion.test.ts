@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../../src/cli.js';
+import { commandTree } from '../../../src/commands/index.js';
 import type { AwsApis } from '../../../src/aws/apis.js';
 import type { DynamoApi } from '../../../src/aws/dynamodb.js';
 import type { S3Api } from '../../../src/aws/s3.js';
@@ -59,7 +60,8 @@ describe('sgn __complete (what TAB offers)', () => {
 
   it('given nothing typed, then it offers every command with its summary, help included, and no hidden one', async () => {
     const { values, lines } = await complete(['']);
-    assert.deepEqual(values, ['deploy', 'ls', 'logs', 'cfg', 'image', 'config', 'doctor', 'sandbox', 'completion', 'help']);
+    assert.deepEqual(values, [...commandTree.map((c) => c.name), 'help']);
+    assert.ok(values.includes('deploy') && values.includes('completion'));
     assert.ok(lines.includes('ls\tlist what is deployed where'), lines.join('\n'));
   });
 
