@@ -202,7 +202,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     if (!isSpec(def)) return (await def.run(ctx, args, flags)) ?? ExitCode.ok;
     const result: unknown = await def.execute(ctx, opts);
     if (jsonWanted) {
-      ctx.io.json(result);
+      ctx.io.json(def.toJson ? await def.toJson(result, opts) : result);
       return def.exitCode?.(result, opts) ?? ExitCode.ok;
     }
     return (await def.render(ctx, result, opts)) ?? ExitCode.ok;

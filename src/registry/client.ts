@@ -331,6 +331,20 @@ export class Registry {
     return { digest: header(res, 'docker-content-digest'), mediaType: header(res, 'content-type'), ...(rateLimit ? { rateLimit } : {}) };
   }
 
+  /** Every tag of a repository (`GET /v2/<repo>/tags/list`, following the `Link` pages). Reads no manifest. */
+  async listTags(repo: string): Promise<string[]> {
+    const tags: string[] = [];
+    let url: URL | undefined = new URL(`/v2/${repo}/tags/list?n=1000`, this.base);
+    for (let page = 0; url && page < 100; page++) {
+      const res: HttpResponse = await this.request({ method: 'GET', url, repo, expect: [200] });
+      const doc = JSON.parse((await readBody(res, 16 << 20)).toString('utf8')) as { tags?: string[] | null };
+      tags.push(...(doc.tags ?? []));
+      const next = /<([^>]+)>;\s*rel="?next"?/.exec(header(res, 'link') ?? '')?.[1];
+      url = next ? new URL(next, this.base) : undefined;
+    }
+    return tags;
+  }
+
   /** GET of a manifest, checked against the digest asked for (or the one the registry claims). */
   async getManifest(repo: string, ref: string): Promise<FetchedManifest> {
     const res = await this.request({ method: 'GET', url: `/v2/${repo}/manifests/${ref}`, repo, headers: { Accept: manifestAccept }, expect: [200] });

@@ -201,12 +201,17 @@ async function mirrorOnce(session: MirrorSession, req: MirrorRequest): Promise<M
     deps.report.emit({ level: 'info', code: 'mirror.start', message: `${req.dryRun ? 'Checking' : 'Mirroring'} ${sides.srcText} -> ${sides.dstText}` });
     const upToDate = (digest: string, plan: { mediaType: string; platforms: string[] }) => result({ digest, ...plan }, { upToDate: true });
     if (!req.platform && srcDigest && dstHead?.digest === srcDigest) return upToDate(srcDigest, { mediaType: dstHead.mediaType ?? '', platforms: [] });
+    // One platform: the tag points at that platform's manifest, known from an earlier run's read of the index.
+    const platformText = req.platform ? formatPlatform(req.platform) : undefined;
+    const knownChild = platformText && srcDigest ? deps.locations.child(srcDigest, platformText) : undefined;
+    if (knownChild && dstHead?.digest === knownChild) return upToDate(knownChild, { mediaType: dstHead.mediaType ?? '', platforms: [platformText!] });
 
     // 2. What the copy needs, read from the source by digest, while ECR (its SDK loaded only
     // now) says whether the repository exists.
     const exists = deps.ecr().then((ecr) => repositoryExists(ecr, repository));
     exists.catch(() => undefined);
     const plan = await planCopy(src, req.source.path, srcDigest ?? srcRef, sides.srcText, req.platform);
+    if (platformText && srcDigest && plan.root.digest !== srcDigest) deps.locations.rememberChild(srcDigest, platformText, plan.root.digest);
     if (dstHead?.digest === plan.root.digest) return upToDate(plan.root.digest, { mediaType: plan.root.mediaType, platforms: plan.platforms });
     if (req.platform && tag && dstHead && !req.force) await refuseNarrowing(dst, repository, tag, plan, sides.dstText);
 
