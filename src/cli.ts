@@ -23,6 +23,15 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 /** Help is wrapped to the terminal it is shown on, and to 80 columns when not a terminal. */
 const helpWidthOf = (s: Streams['stdout']) => (s.isTTY ? (s.columns ?? 80) : 80);
 
+/**
+ * Descriptions as paragraphs: lines broken by hand inside a paragraph are joined, so that
+ * commander wraps each paragraph at word boundaries for the terminal's width (a break made for
+ * 80 columns splits a sentence at any other width). Blank lines and indented lines stay.
+ */
+function paragraphs(text: string): string {
+  return text.replace(/([^\n])\n(?=[^\s])/g, (_m, last: string) => `${last} `);
+}
+
 /** Builds the commander tree. Actions import their command's service only when they run. */
 function buildProgram(streams: Streams, onAction: (def: CommandDef, cmd: Command, args: string[]) => void): Command {
   const program = new Command('sgn')
@@ -58,7 +67,7 @@ function buildProgram(streams: Streams, onAction: (def: CommandDef, cmd: Command
     );
 
   const addCommand = (parent: Command, def: CommandDef) => {
-    const cmd = parent.command(def.arguments ? `${def.name} ${def.arguments}` : def.name).summary(def.summary).description(def.description ?? def.summary);
+    const cmd = parent.command(def.arguments ? `${def.name} ${def.arguments}` : def.name).summary(def.summary).description(paragraphs(def.description ?? def.summary));
     for (const alias of def.aliases ?? []) cmd.alias(alias);
     def.options?.(cmd);
     if (isSpec(def) && def.json) jsonOption(cmd);
