@@ -30,17 +30,11 @@ export const deployCommand = defineCommand<DeployOptions, DeployResult>({
   name: 'deploy',
   arguments: '<project> <env>',
   summary: 'promote what the source environment runs to <env>, and prove it took effect',
+  // One paragraph per line: commander wraps each at word boundaries for the terminal's width.
   description: [
-    'Promote a project: deploy what its source environment runs to <env> through',
-    'the deployer Lambda, then verify the deploy record. The source is --from, else',
-    'the setting promoteFrom of <env> (production: staging).',
-    '',
-    'Shows the plan first. Protected environments (setting "protected") ask for',
-    'confirmation, or take --yes. A lock in the deploy table keeps two people from',
-    'promoting the same project to <env> at once. The invoke waits as long as the',
-    'deployer runs and is never sent twice (only throttling is retried).',
-    'Exit code 0 only when the target record shows the new tag and a newer time.',
-  ].join('\n'),
+    'Promote a project: deploy what its source environment runs to <env> through the deployer Lambda, then verify the deploy record. The source is --from, else the setting promoteFrom of <env> (production: staging).',
+    'Shows the plan first. Protected environments (setting "protected") ask for confirmation, or take --yes. A lock in the deploy table keeps two people from promoting the same project to <env> at once. The invoke waits as long as the deployer runs and is never sent twice (only throttling is retried). Exit code 0 only when the target record shows the new tag and a newer time.',
+  ].join('\n\n'),
   examples: [
     'sgn deploy web production',
     'sgn deploy web production --dry-run',
