@@ -47,7 +47,26 @@ for (const [entry, file] of [['src/cli.ts', 'cli.js'], ['src/sandbox/emulator-ma
 }
 writeFileSync(join(work, 'version'), pkg.version);
 
-const assets = { version: join(work, 'version'), 'cli.js': join(work, 'cli.js'), 'deployer-emulator.js': join(work, 'deployer-emulator.js') };
+// A V8 code cache of each bundle, so that the executable does not parse the whole bundle (every
+// AWS SDK client is in it; the npm install's code-split chunks load only the one a command uses)
+// on every run: made by this same node binary (a cache from another V8 is rejected, and then the
+// executable compiles as if there were none), after a help screen has run through main() so that
+// commander's paths are compiled too. scripts/exe/main.cjs compiles with it.
+execFileSync(process.execPath, ['--input-type=commonjs', '-e', String.raw`
+const { readFileSync, writeFileSync } = require('node:fs');
+const { wrap } = require('node:module');
+const { Script } = require('node:vm');
+const [file, run] = process.argv.slice(1);
+const script = new Script(wrap(readFileSync(file, 'utf8')), { filename: file });
+const module = { exports: {} };
+script.runInThisContext().call(module.exports, module.exports, require, module, file, '.');
+const sink = { isTTY: false, write: () => true };
+(run ? module.exports.main(['--help'], { streams: { stdout: sink, stderr: sink, stdin: { isTTY: false } }, env: {} }) : Promise.resolve()).then(() => {
+  writeFileSync(file + '.cache', script.createCachedData());
+});
+`, join(work, 'cli.js'), 'run'], { stdio: 'inherit' });
+
+const assets = { version: join(work, 'version'), 'cli.js': join(work, 'cli.js'), 'cli.js.cache': join(work, 'cli.js.cache'), 'deployer-emulator.js': join(work, 'deployer-emulator.js') };
 for (const file of readdirSync(join(dist, 'help'))) assets[`help/${file}`] = join(dist, 'help', file);
 const config = join(work, 'sea-config.json');
 const blob = join(work, 'sea.blob');

@@ -35,7 +35,8 @@ function buildProgram(streams: Streams, onAction: (def: CommandDef, cmd: Command
     .option('-c, --setting <key=value>', 'override one of sgn\'s settings for this run (repeatable)', collect, [])
     .option('--no-color', 'no colour (also NO_COLOR=1, or when output is not a terminal)')
     .option('--debug', 'show debug lines and stack traces (never secrets)')
-    .addHelpCommand(false)
+    // Listed in help; main() turns `sgn help a b` into `sgn a b --help` before commander parses.
+    .helpCommand('help [command...]', 'show help for a command (the same as <command> --help)')
     .showSuggestionAfterError()
     .exitOverride()
     .configureOutput({
@@ -121,6 +122,11 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   if (argv.length === 0) argv = ['--help'];
   // `sgn help [command...]` is `sgn [command...] --help`.
   if (argv[0] === 'help') argv = [...argv.slice(1), '--help'];
+  // What the completion scripts run on TAB (hidden): candidates from this very program.
+  if (argv[0] === '__complete') {
+    const { runComplete } = await import('./cli/complete.js');
+    return runComplete(program, argv.slice(1), { streams, env, cwd: deps.cwd ?? process.cwd(), now: deps.now, api: deps.api, parseSettings: parseSettingFlags });
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
@@ -169,7 +175,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     if (!isSpec(def)) return (await def.run(ctx, args, flags)) ?? ExitCode.ok;
     const result: unknown = await def.execute(ctx, opts);
     if (jsonWanted) {
-      ctx.io.json(result);
+      ctx.io.json(def.toJson ? await def.toJson(result, opts) : result);
       return def.exitCode?.(result, opts) ?? ExitCode.ok;
     }
     return (await def.render(ctx, result, opts)) ?? ExitCode.ok;

@@ -42,10 +42,13 @@ describe('the sgn command line', () => {
     assert.match(res.stderr, /Unknown setting "nope" in -c\./);
   });
 
-  it('completion scripts come from the command tree', async () => {
+  it('completion scripts ask the installed sgn on TAB (test/commands/completion.test.ts drives them); an unknown shell is a usage error', async () => {
     const res = await runSgn(['completion', 'bash'], { env: env() });
     assert.equal(res.code, 0);
-    assert.match(res.stdout, /"ls deployed"\) words="[^"]*--project/);
-    assert.equal((await runSgn(['completion', 'tcsh'], { env: env() })).code, 2);
+    assert.match(res.stdout, /__complete bash -- /);
+    assert.match(res.stdout, /\ncomplete -F _sgn_completion sgn\n$/);
+    const tcsh = await runSgn(['completion', 'tcsh'], { env: env() });
+    assert.equal(tcsh.code, 2);
+    assert.match(tcsh.stderr, /Allowed choices are bash, zsh, fish/);
   });
 });

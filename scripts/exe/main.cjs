@@ -48,13 +48,24 @@ function printHelpScreen() {
   return true;
 }
 
-/** Compiles a CommonJS bundle from the blob and returns its exports (it requires built-ins only). */
+/**
+ * Compiles a CommonJS bundle from the blob and returns its exports (it requires built-ins only),
+ * with the V8 code cache the build made for it when there is one (`<asset>.cache`).
+ */
 function load(asset) {
   const { wrap } = require('node:module');
-  const { runInThisContext } = require('node:vm');
+  const { Script } = require('node:vm');
   const filename = `${process.execPath}/${asset}`;
+  let cachedData;
+  try {
+    cachedData = Buffer.from(sea.getAsset(`${asset}.cache`));
+  } catch {
+    cachedData = undefined;
+  }
+  const script = new Script(wrap(sea.getAsset(asset, 'utf8')), { filename, cachedData });
+  if (process.env.SGN_EXE_DEBUG_CACHE) process.stderr.write(`code cache of ${asset}: ${cachedData ? (script.cachedDataRejected ? 'rejected' : 'used') : 'none'}\n`);
   const module = { exports: {} };
-  runInThisContext(wrap(sea.getAsset(asset, 'utf8')), { filename }).call(module.exports, module.exports, require, module, filename, process.execPath);
+  script.runInThisContext().call(module.exports, module.exports, require, module, filename, process.execPath);
   return module.exports;
 }
 

@@ -1,4 +1,6 @@
 import type {
+  DescribeLogGroupsCommandInput,
+  DescribeLogGroupsCommandOutput,
   FilterLogEventsCommandInput,
   FilterLogEventsCommandOutput,
   GetLogEventsCommandInput,
@@ -15,6 +17,7 @@ export interface CallOptions {
 export interface LogsApi {
   getLogEvents(input: GetLogEventsCommandInput, opts?: CallOptions): Promise<GetLogEventsCommandOutput>;
   filterLogEvents(input: FilterLogEventsCommandInput, opts?: CallOptions): Promise<FilterLogEventsCommandOutput>;
+  describeLogGroups(input: DescribeLogGroupsCommandInput): Promise<DescribeLogGroupsCommandOutput>;
 }
 
 /** The real CloudWatch Logs client behind LogsApi. */
@@ -23,5 +26,6 @@ export async function logsApi(aws: AwsFactory): Promise<LogsApi> {
   return {
     getLogEvents: (input, opts = {}) => client.send(new sdk.GetLogEventsCommand(input), { abortSignal: opts.signal }),
     filterLogEvents: (input, opts = {}) => client.send(new sdk.FilterLogEventsCommand(input), { abortSignal: opts.signal }),
+    describeLogGroups: (input) => client.send(new sdk.DescribeLogGroupsCommand(input)),
   };
 }

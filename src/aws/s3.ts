@@ -5,6 +5,7 @@ import type {
   GetObjectCommandOutput,
   GetObjectTaggingCommandInput,
   GetObjectTaggingCommandOutput,
+  HeadBucketCommandInput,
   HeadObjectCommandInput,
   HeadObjectCommandOutput,
   ListObjectsV2CommandInput,
@@ -37,6 +38,7 @@ export interface S3Api {
   listObjectsV2(input: ListObjectsV2CommandInput): Promise<ListObjectsV2CommandOutput>;
   listObjectVersions(input: ListObjectVersionsCommandInput): Promise<ListObjectVersionsCommandOutput>;
   getBucketVersioning(input: GetBucketVersioningCommandInput): Promise<GetBucketVersioningCommandOutput>;
+  headBucket(input: HeadBucketCommandInput): Promise<void>;
 }
 
 /** The real S3 client behind S3Api. */
@@ -71,5 +73,6 @@ export async function s3Api(aws: AwsFactory): Promise<S3Api> {
     listObjectsV2: (input) => client.send(new sdk.ListObjectsV2Command(input)),
     listObjectVersions: (input) => client.send(new sdk.ListObjectVersionsCommand(input)),
     getBucketVersioning: (input) => client.send(new sdk.GetBucketVersioningCommand(input)),
+    headBucket: async (input) => void (await client.send(new sdk.HeadBucketCommand(input))),
   };
 }

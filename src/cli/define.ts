@@ -29,6 +29,8 @@ export interface CommandSpec<O, R> extends CommandHeader {
   render(ctx: Context, result: R, opts: O): number | void | Promise<number | void>;
   /** The exit code of a result under --json (0 when omitted). */
   exitCode?(result: R, opts: O): number;
+  /** The JSON document of a result, when it is not the result itself (a documented shape). */
+  toJson?(result: R, opts: O): unknown;
 }
 
 /** The older form: one function that parses, runs and prints. Kept until every command moves. */

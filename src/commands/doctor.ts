@@ -1,11 +1,18 @@
-import type { CommandDef } from '../cli/define.js';
-import { jsonOption } from '../cli/define.js';
+import { defineCommand } from '../cli/define.js';
+import type { CheckResult } from '../services/doctor.js';
 
-export const doctorCommand: CommandDef = {
+export const doctorCommand = defineCommand<Record<string, never>, CheckResult[]>({
   name: 'doctor',
   summary: 'check credentials, region and access to every resource sgn uses',
   description: 'Checks credentials (STS), the region, the deploy table, the deployer function, the config bucket, the build and deployer log groups, and ECR: one line each with a fix. Exit 1 when any check fails.',
   examples: ['sgn doctor', 'sgn --profile prod doctor', 'sgn --sandbox doctor --json'],
-  options: jsonOption,
-  run: async (ctx, _a, flags) => (await import('../services/doctor.js')).doctor(ctx, { json: Boolean(flags.json) }),
-};
+  json: true,
+  parse: () => ({}),
+  execute: async (ctx) => (await import('../services/doctor.js')).runChecks(ctx.api, ctx.settings()),
+  exitCode: (results) => (results.every((r) => r.ok) ? 0 : 1),
+  render: (ctx, results) => {
+    const o = ctx.io.out;
+    for (const r of results) ctx.io.print(`${r.ok ? o.green('✓') : o.red('✗')} ${r.name.padEnd(18)} ${r.detail}${r.fix ? o.dim(`  (fix: ${r.fix})`) : ''}`);
+    return results.every((r) => r.ok) ? 0 : 1;
+  },
+});

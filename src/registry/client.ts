@@ -1,8 +1,9 @@
 import { setMaxListeners } from 'node:events';
 import type { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { NetworkError, type NetFaultKind } from '../net-errors.js';
+import { withRetry } from '../retry.js';
 import { basicAuthorization, parseChallenge, repositoryScope, type Challenge, type Credentials } from './auth.js';
-import { BodyStreamError, discard, header, httpRequest, readBody, type HttpResponse } from './http.js';
+import { BodyStreamError, discard, header, httpRequest, readBody, type HttpResponse, type NetLimits } from './http.js';
 import { manifestAccept, sha256Digest } from './manifest.js';
 import { isSha256Digest } from './reference.js';
 
@@ -27,11 +28,15 @@ export interface RegistryOptions {
   signal?: AbortSignal;
   /** Attempts beyond the first for idempotent requests (default 4). */
   retries?: number;
+  /** No retry starts after this long since the first attempt (default 30 s). */
+  retryBudgetMs?: number;
+  /** Connect, idle and throughput limits (default: netLimits). */
+  limits?: Partial<NetLimits>;
   /** Longest Retry-After honoured before giving up (default 60 s). */
   maxRetryAfterMs?: number;
   /** Debug lines (method, URL without query, status). Never secrets. */
   debug?: (line: string) => void;
-  /** Told before each retry. */
+  /** Told before each retry after the first ("retrying in 2 s (2/4): connection refused by host"). */
   onRetry?: (message: string) => void;
 }
 
@@ -44,14 +49,33 @@ export class RegistryError extends Error {
     readonly detail: string,
     readonly host: string,
     readonly role?: 'source' | 'target',
+    /** For status 0: what happened on the wire (its sentence is `detail`). */
+    readonly network?: NetFaultKind,
+    /** The wait the registry asked for (Retry-After). */
+    readonly retryAfterMs?: number,
   ) {
-    super(`${host}: ${status ? `${status} ` : ''}${code ?? ''}${detail ? ` ${detail}` : ''}`.trim());
+    super(status ? `${host}: ${status} ${code ?? ''}${detail ? ` ${detail}` : ''}`.trim() : detail || `${host}: ${code ?? 'network error'}`);
     this.name = 'RegistryError';
   }
 
-  /** True for faults worth another attempt: throttling, server errors, dropped connections. */
+  /** How many attempts were made before this error stood (more than 1: retries are spent). */
+  attempts = 1;
+
+  /** True for faults worth another attempt: throttling, server errors, quick network faults (not timeouts). */
   get retryable(): boolean {
-    return this.status === 0 || this.status === 429 || this.status >= 500;
+    if (this.status === 0) return this.network === undefined || this.network === 'refused' || this.network === 'reset' || this.network === 'truncated' || this.code === 'EAI_AGAIN';
+    return this.status === 429 || this.status >= 500;
+  }
+
+  /** The reason a retry gives, naming the host. */
+  get reason(): string {
+    if (this.status === 0) return this.message;
+    if (this.status === 429) return `${this.host} is limiting requests (429)`;
+    return `${this.host} answered ${this.status}`;
+  }
+
+  static fromNetwork(e: NetworkError, role?: 'source' | 'target'): RegistryError {
+    return new RegistryError(0, e.code ?? e.kind, e.message, e.host, role, e.kind);
   }
 }
 
@@ -100,7 +124,6 @@ export interface FetchedManifest {
 }
 
 const retryStatus = (s: number) => s === 429 || s === 502 || s === 503 || s === 504 || s === 500;
-const networkCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED', 'UND_ERR_SOCKET']);
 
 interface RequestSpec {
   method: string;
@@ -176,43 +199,59 @@ export class Registry {
       throw new RegistryError(401, 'UNAUTHORIZED', creds ? 'the token service refused the credentials' : 'the token service refused an anonymous token', this.host, this.opts.role);
     }
     if (res.status !== 200) throw await this.errorFrom(res);
-    const body = JSON.parse((await readBody(res, 1 << 20)).toString('utf8')) as { token?: string; access_token?: string; expires_in?: number };
+    let body: { token?: string; access_token?: string; expires_in?: number };
+    try {
+      body = JSON.parse((await this.read(res, 1 << 20)).toString('utf8')) as typeof body;
+    } catch (e) {
+      if (e instanceof RegistryError) throw e;
+      throw new RegistryError(0, 'MALFORMED', `${url.host} answered the token request with something that is not JSON`, url.host, this.opts.role, 'not-http');
+    }
     const token = body.token ?? body.access_token;
     if (!token) throw new RegistryError(res.status, 'UNAUTHORIZED', 'the token service answered without a token', this.host, this.opts.role);
     // Renew a little before the registry would refuse it (the spec's default lifetime is 60 s).
     return { value: `Bearer ${token}`, expires: Date.now() + Math.max(10, (body.expires_in ?? 60) - 10) * 1000 };
   }
 
-  /** One HTTP exchange with retries on throttling, 5xx and dropped connections when replayable. */
+  /**
+   * One HTTP exchange with the one retry policy (src/retry.ts) when replayable: throttling, 5xx
+   * and quick network faults are retried within a budget, honouring Retry-After; what is left
+   * is thrown as a RegistryError naming the host that failed.
+   */
   private async send(r: { method: string; url: URL; headers: Record<string, string>; body?: Buffer | Readable }, replayable: boolean): Promise<HttpResponse> {
-    const retries = replayable ? (this.opts.retries ?? 4) : 0;
-    for (let attempt = 0; ; attempt++) {
-      let res: HttpResponse;
-      try {
-        res = await httpRequest({ method: r.method, url: r.url, headers: { 'User-Agent': this.opts.userAgent, ...r.headers }, body: r.body, signal: this.opts.signal });
-      } catch (e) {
-        // The body's own failure (its source broke off, a digest check) is the caller's to judge.
-        if (e instanceof BodyStreamError) throw e.cause;
-        const code = (e as NodeJS.ErrnoException).code;
-        if (this.opts.signal?.aborted) throw this.opts.signal.reason ?? e;
-        if (!code || !networkCodes.has(code)) throw e;
-        if (attempt >= retries || code === 'ENOTFOUND') throw new RegistryError(0, code, (e as Error).message, r.url.host, this.opts.role);
-        const wait = Math.min(8000, 250 * 2 ** attempt);
-        this.opts.onRetry?.(`${r.url.host}: ${code}; retrying in ${(wait / 1000).toFixed(1)} s`);
-        await sleep(wait, undefined, { signal: this.opts.signal });
-        continue;
-      }
-      this.opts.debug?.(`${r.method} ${r.url.origin}${r.url.pathname} -> ${res.status}`);
-      if (retryStatus(res.status) && attempt < retries) {
-        const wait = retryAfterMs(header(res, 'retry-after')) ?? Math.min(8000, 500 * 2 ** attempt);
-        if (wait <= (this.opts.maxRetryAfterMs ?? 60_000)) {
-          await discard(res);
-          this.opts.onRetry?.(`${r.url.host} answered ${res.status}; retrying in ${(wait / 1000).toFixed(1)} s`);
-          await sleep(wait, undefined, { signal: this.opts.signal });
-          continue;
-        }
-      }
-      return res;
+    const maxRetryAfter = this.opts.maxRetryAfterMs ?? 60_000;
+    let attempts = 0;
+    try {
+      return await withRetry(
+        async () => {
+          attempts++;
+          let res: HttpResponse;
+          try {
+            res = await httpRequest({ method: r.method, url: r.url, headers: { 'User-Agent': this.opts.userAgent, ...r.headers }, body: r.body, signal: this.opts.signal, limits: this.opts.limits });
+          } catch (e) {
+            // The body's own failure (its source broke off, a digest check) is the caller's to judge.
+            if (e instanceof BodyStreamError) throw e.cause;
+            if (this.opts.signal?.aborted) throw this.opts.signal.reason ?? e;
+            if (e instanceof NetworkError) throw RegistryError.fromNetwork(e, this.opts.role);
+            throw e;
+          }
+          this.opts.debug?.(`${r.method} ${r.url.origin}${r.url.pathname} -> ${res.status}`);
+          if (retryStatus(res.status)) throw await this.errorFrom(res, r.url.host);
+          return res;
+        },
+        {
+          policy: { retries: replayable ? (this.opts.retries ?? 4) : 0, ...(this.opts.retryBudgetMs !== undefined ? { budgetMs: this.opts.retryBudgetMs } : {}) },
+          classify: (e) => {
+            if (!(e instanceof RegistryError) || !e.retryable || e.code === 'ENOTFOUND') return undefined;
+            if (e.retryAfterMs !== undefined && e.retryAfterMs > maxRetryAfter) return undefined;
+            return { reason: e.reason, afterMs: e.retryAfterMs };
+          },
+          announce: (m) => this.opts.onRetry?.(m),
+          signal: this.opts.signal,
+        },
+      );
+    } catch (e) {
+      if (e instanceof RegistryError) e.attempts = attempts;
+      throw e;
     }
   }
 
@@ -250,9 +289,20 @@ export class Registry {
     }
   }
 
-  private async errorFrom(res: HttpResponse): Promise<RegistryError> {
+  /** Reads a small body whole; a body that breaks off or stalls names the host that sent it. */
+  private async read(res: HttpResponse, limit: number): Promise<Buffer> {
+    try {
+      return await readBody(res, limit);
+    } catch (e) {
+      if (e instanceof NetworkError) throw RegistryError.fromNetwork(e, this.opts.role);
+      throw e;
+    }
+  }
+
+  private async errorFrom(res: HttpResponse, host = this.host): Promise<RegistryError> {
     let code: string | undefined;
     let detail = '';
+    const retryAfter = retryAfterMs(header(res, 'retry-after'));
     try {
       const text = (await readBody(res, 1 << 16)).toString('utf8');
       const doc = JSON.parse(text) as { errors?: { code?: string; message?: string }[]; details?: string };
@@ -264,7 +314,7 @@ export class Registry {
     if (!code && res.status === 401) code = 'UNAUTHORIZED';
     if (!code && res.status === 404) code = 'NOT_FOUND';
     if (!code && res.status === 429) code = 'TOOMANYREQUESTS';
-    return new RegistryError(res.status, code, detail, this.host, this.opts.role);
+    return new RegistryError(res.status, code, detail, host, this.opts.role, undefined, retryAfter);
   }
 
   /** Ensures the auth challenge is known and credentials work for `repo` (one cheap request). */
@@ -281,10 +331,24 @@ export class Registry {
     return { digest: header(res, 'docker-content-digest'), mediaType: header(res, 'content-type'), ...(rateLimit ? { rateLimit } : {}) };
   }
 
+  /** Every tag of a repository (`GET /v2/<repo>/tags/list`, following the `Link` pages). Reads no manifest. */
+  async listTags(repo: string): Promise<string[]> {
+    const tags: string[] = [];
+    let url: URL | undefined = new URL(`/v2/${repo}/tags/list?n=1000`, this.base);
+    for (let page = 0; url && page < 100; page++) {
+      const res: HttpResponse = await this.request({ method: 'GET', url, repo, expect: [200] });
+      const doc = JSON.parse((await readBody(res, 16 << 20)).toString('utf8')) as { tags?: string[] | null };
+      tags.push(...(doc.tags ?? []));
+      const next = /<([^>]+)>;\s*rel="?next"?/.exec(header(res, 'link') ?? '')?.[1];
+      url = next ? new URL(next, this.base) : undefined;
+    }
+    return tags;
+  }
+
   /** GET of a manifest, checked against the digest asked for (or the one the registry claims). */
   async getManifest(repo: string, ref: string): Promise<FetchedManifest> {
     const res = await this.request({ method: 'GET', url: `/v2/${repo}/manifests/${ref}`, repo, headers: { Accept: manifestAccept }, expect: [200] });
-    const bytes = await readBody(res, 4 << 20);
+    const bytes = await this.read(res, 4 << 20);
     const digest = sha256Digest(bytes);
     const claimed = isSha256Digest(ref) ? ref : header(res, 'docker-content-digest');
     if (claimed && claimed !== digest) throw new DigestMismatchError(`The manifest ${repo}:${ref} from ${this.host}`, claimed, digest);
@@ -314,7 +378,7 @@ export class Registry {
   /** A small blob (an image config) read whole and checked against its digest. */
   async getSmallBlob(repo: string, digest: string, limit = 4 << 20): Promise<Buffer> {
     const res = await this.request({ method: 'GET', url: `/v2/${repo}/blobs/${digest}`, repo, expect: [200], redirects: true });
-    const bytes = await readBody(res, limit);
+    const bytes = await this.read(res, limit);
     const actual = sha256Digest(bytes);
     if (actual !== digest) throw new DigestMismatchError(`The blob ${digest} from ${this.host}`, digest, actual);
     return bytes;

@@ -20,6 +20,9 @@ export interface BlobLocations {
   add(host: string, repo: string, digests: readonly string[]): void;
   /** `repo` on `host` turned out not to hold `digest` (a refused mount). */
   forget(host: string, repo: string, digest: string): void;
+  /** The manifest of `platform` in the index `index`, when an earlier run read it. */
+  child(index: string, platform: string): string | undefined;
+  rememberChild(index: string, platform: string, digest: string): void;
   /** Writes the cache back (merged with what other runs wrote meanwhile). Never throws. */
   save(): void;
 }
@@ -27,6 +30,8 @@ export interface BlobLocations {
 interface CacheFile {
   version: 1;
   registries: Record<string, Record<string, string[]>>;
+  /** `<index digest> <platform>` -> that platform's manifest digest (content-addressed: never stale). */
+  children?: Record<string, string>;
 }
 
 /** Repositories remembered per blob: enough to find a mount source, small enough to stay fast. */
@@ -58,6 +63,7 @@ export function fileLocations(dir: string | undefined): BlobLocations {
   const path = dir ? join(dir, 'blob-locations.json') : undefined;
   const doc = path ? read(path) : { version: 1 as const, registries: {} };
   const added: { host: string; repo: string; digest: string }[] = [];
+  const children: Record<string, string> = {};
   const forgotten: { host: string; repo: string; digest: string }[] = [];
   const put = (d: CacheFile, host: string, repo: string, digest: string) => {
     const reg = (d.registries[host] ??= {});
@@ -80,16 +86,24 @@ export function fileLocations(dir: string | undefined): BlobLocations {
         added.push({ host, repo, digest });
       }
     },
+    child: (index, platform) => doc.children?.[`${index} ${platform}`],
+    rememberChild: (index, platform, digest) => {
+      (doc.children ??= {})[`${index} ${platform}`] = digest;
+      children[`${index} ${platform}`] = digest;
+    },
     forget: (host, repo, digest) => {
       drop(doc, host, repo, digest);
       forgotten.push({ host, repo, digest });
     },
     save: () => {
-      if (!path || (!added.length && !forgotten.length)) return;
+      if (!path || (!added.length && !forgotten.length && !Object.keys(children).length)) return;
       try {
         const fresh = read(path);
         for (const a of added) put(fresh, a.host, a.repo, a.digest);
         for (const f of forgotten) drop(fresh, f.host, f.repo, f.digest);
+        fresh.children = { ...fresh.children, ...children };
+        const kids = Object.keys(fresh.children);
+        for (const k of kids.slice(0, Math.max(0, kids.length - 2000))) delete fresh.children[k];
         for (const reg of Object.values(fresh.registries)) {
           const keys = Object.keys(reg);
           for (const k of keys.slice(0, Math.max(0, keys.length - perRegistry))) delete reg[k];
@@ -100,6 +114,7 @@ export function fileLocations(dir: string | undefined): BlobLocations {
         renameSync(tmp, path);
         added.length = 0;
         forgotten.length = 0;
+        for (const k of Object.keys(children)) delete children[k];
       } catch {
         // A cache that cannot be written only costs the next run its mounts.
       }

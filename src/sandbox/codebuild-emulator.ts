@@ -275,7 +275,8 @@ export function createCodebuildEmulator(opts: CodebuildEmulatorOptions = {}): Co
       if (!project) throw new ApiError('ResourceNotFoundException', `The provided project ${projectArn(name)} does not exist`);
       // AWS: newest first unless asked; sorting a project with more than 100 builds is refused.
       if (body.sortOrder !== undefined && project.builds.length > pageSize) throw new ApiError('InvalidInputException', 'Sort order cannot be specified for projects with more than 100 builds');
-      const ids = project.builds.map((b) => b.id);
+      // In start order, as build numbers go (fixtures may seed a build in the past after a newer one).
+      const ids = [...project.builds].sort((a, b) => a.startTime.getTime() - b.startTime.getTime()).map((b) => b.id);
       if (body.sortOrder !== 'ASCENDING') ids.reverse();
       const { slice, nextToken } = page(ids, body.nextToken);
       return { ids: slice, ...(nextToken ? { nextToken } : {}) };

@@ -1,6 +1,6 @@
-import type { Context } from '../context.js';
-import type { DynamoApi } from '../aws/dynamodb.js';
-import { queryProject, scanAll, tableError, type DeployRecord } from './records.js';
+import type { DynamoApi, Item } from '../aws/dynamodb.js';
+import { queryProject, scanAll, sgnItemPrefix, tableError, type DeployRecord } from './records.js';
+import { holderFromItem, type LockHolder } from './deploy/lock.js';
 import type { Settings } from '../settings/schema.js';
 import type { Cell, TableModel } from '../table.js';
 import { formatAge } from '../time.js';
@@ -9,8 +9,19 @@ export interface LsDeployedOptions {
   project?: string;
   /** Environments to show; all configured (plus any found in the table) when empty. */
   envs: string[];
-  wide: boolean;
-  json: boolean;
+}
+
+/** A deploy that holds its lock now (or left it after an interrupt while the deployer may run). */
+export interface InProgress {
+  project: string;
+  env: string;
+  holder: LockHolder;
+}
+
+export interface DeployedResult {
+  envs: string[];
+  rows: ProjectRow[];
+  inProgress: InProgress[];
 }
 
 export type StatusCode = 'in-sync' | 'ahead' | 'differs' | 'only' | 'missing';
@@ -53,8 +64,17 @@ export function projectStatus(records: Record<string, DeployRecord>, envs: strin
 }
 
 /** Loads the rows of `ls deployed`: Query for one project, parallel Scan for all. */
-export async function loadDeployed(db: DynamoApi, settings: Settings, opts: Pick<LsDeployedOptions, 'project' | 'envs'>): Promise<{ envs: string[]; rows: ProjectRow[] }> {
-  const records = opts.project ? await queryProject(db, settings.table, opts.project) : await scanAll(db, settings.table);
+export async function loadDeployed(db: DynamoApi, settings: Settings, opts: LsDeployedOptions, now: Date = new Date()): Promise<DeployedResult> {
+  const inProgress: InProgress[] = [];
+  const lockPrefix = `${sgnItemPrefix}lock:`;
+  const onSgnItem = (item: Item) => {
+    const env = item.Env?.S ?? '';
+    if (!env.startsWith(lockPrefix) || !item.Application?.S) return;
+    const holder = holderFromItem(item);
+    // An expired lock is an abandoned one: its holder crashed, nothing runs.
+    if (holder.expires.getTime() > now.getTime()) inProgress.push({ project: item.Application.S, env: env.slice(lockPrefix.length), holder });
+  };
+  const records = opts.project ? await queryProject(db, settings.table, opts.project, onSgnItem) : await scanAll(db, settings.table, 4, onSgnItem);
   const byProject = new Map<string, Record<string, DeployRecord>>();
   const seenEnvs = new Set<string>();
   for (const r of records) {
@@ -69,7 +89,8 @@ export async function loadDeployed(db: DynamoApi, settings: Settings, opts: Pick
     .filter(([, recs]) => envs.some((e) => recs[e]))
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([project, recs]) => ({ project, records: recs, status: projectStatus(recs, envs, settings.promoteFrom) }));
-  return { envs, rows };
+  inProgress.sort((a, b) => a.project.localeCompare(b.project) || a.env.localeCompare(b.env));
+  return { envs, rows, inProgress };
 }
 
 function recordJson(r: DeployRecord) {
@@ -83,14 +104,24 @@ function recordJson(r: DeployRecord) {
   };
 }
 
-/** The JSON document of `ls deployed --json`. */
-export function deployedJson(envs: string[], rows: ProjectRow[]) {
-  return rows.map((row) => ({
-    project: row.project,
-    status: row.status.code,
-    statusText: row.status.text,
-    environments: Object.fromEntries(envs.filter((e) => row.records[e]).map((e) => [e, recordJson(row.records[e])])),
-  }));
+/** The JSON document of `ls deployed --json`: one object per project; `deploying` while a deploy holds its lock. */
+export function deployedJson({ envs, rows, inProgress }: DeployedResult) {
+  return rows.map((row) => {
+    const deploying = inProgress.filter((p) => p.project === row.project);
+    return {
+      project: row.project,
+      status: row.status.code,
+      statusText: row.status.text,
+      environments: Object.fromEntries(envs.filter((e) => row.records[e]).map((e) => [e, recordJson(row.records[e])])),
+      ...(deploying.length
+        ? {
+            deploying: Object.fromEntries(
+              deploying.map((p) => [p.env, { by: p.holder.who, host: p.holder.host, since: p.holder.since.toISOString(), tag: p.holder.tag ?? null, from: p.holder.from ?? null, interrupted: p.holder.interrupted?.toISOString() ?? null, until: p.holder.expires.toISOString() }]),
+            ),
+          }
+        : {}),
+    };
+  });
 }
 
 /** The table of `ls deployed` for people: tag and age per environment, status coloured by need. */
@@ -122,32 +153,11 @@ export function deployedTable(envs: string[], rows: ProjectRow[], now: Date, wid
   return table;
 }
 
-/** `sgn ls deployed`. */
-export async function lsDeployed(ctx: Context, opts: LsDeployedOptions): Promise<number> {
-  const settings = ctx.settings();
-  const aws = await ctx.aws();
-  const { dynamoApi } = await import('../aws/dynamodb.js');
-  const db = await dynamoApi(aws);
-  let result;
+/** `sgn ls deployed`: the table's records by project and environment, and the deploys running now. */
+export async function lsDeployed(deps: { db: DynamoApi; settings: Settings; region: string; now: () => Date }, opts: LsDeployedOptions): Promise<DeployedResult> {
   try {
-    result = await loadDeployed(db, settings, opts);
+    return await loadDeployed(deps.db, deps.settings, opts, deps.now());
   } catch (e) {
-    throw tableError(e, settings.table, aws.settings.region, `reading table ${settings.table}`);
+    throw tableError(e, deps.settings.table, deps.region, `reading table ${deps.settings.table}`);
   }
-  const { envs, rows } = result;
-  if (opts.json) {
-    ctx.io.json(deployedJson(envs, rows));
-    return 0;
-  }
-  if (rows.length === 0) {
-    const where = opts.project ? `Project "${opts.project}" has no deploy records` : 'No deploy records';
-    ctx.io.info(`${where} in table ${settings.table}${opts.envs.length ? ` for ${opts.envs.join(', ')}` : ''}.`);
-    return 0;
-  }
-  const { printTable } = await import('../table.js');
-  await printTable(ctx.io, deployedTable(envs, rows, ctx.now(), opts.wide));
-  const waiting = rows.filter((r) => r.status.code === 'ahead').length;
-  if (waiting > 0 && ctx.io.stderrIsTTY) ctx.io.info('\n' + ctx.io.err.dim(`${waiting} waiting for promotion: sgn deploy <project> <env>`));
-  return 0;
 }
-

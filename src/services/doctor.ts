@@ -1,5 +1,4 @@
-import type { Context } from '../context.js';
-import type { AwsFactory } from '../aws/clients.js';
+import type { AwsApis } from '../aws/apis.js';
 import { awsErrorName, explainAwsError } from '../errors.js';
 import { fillPattern, type Settings } from '../settings/schema.js';
 
@@ -18,17 +17,19 @@ interface Check {
   notFound: (region: string) => { detail: string; fix: string };
 }
 
+/** The adapters doctor checks through (every one sgn uses). */
+export type DoctorApis = Pick<AwsApis, 'sts' | 'dynamo' | 'lambda' | 's3' | 'logs' | 'ecr' | 'region'>;
+
 const notFoundNames = new Set(['ResourceNotFoundException', 'NotFound', 'NoSuchBucket', 'RepositoryNotFoundException']);
 
-function checks(aws: AwsFactory, s: Settings): Check[] {
+function checks(aws: DoctorApis, s: Settings): Check[] {
   const logPrefix = s.logGroup.split('{')[0];
   const deployerGroup = fillPattern(s.deployerLogGroup, { function: s.function });
   return [
     {
       name: 'credentials',
       run: async () => {
-        const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
-        const who = await (await aws.sts()).send(new GetCallerIdentityCommand({}));
+        const who = await (await aws.sts()).getCallerIdentity();
         return `${who.Arn} (account ${who.Account})`;
       },
       notFound: () => ({ detail: 'STS is unreachable', fix: 'Check the network and AWS_ENDPOINT_URL.' }),
@@ -36,8 +37,7 @@ function checks(aws: AwsFactory, s: Settings): Check[] {
     {
       name: 'deploy table',
       run: async () => {
-        const { DescribeTableCommand } = await import('@aws-sdk/client-dynamodb');
-        const out = await (await aws.dynamodb()).send(new DescribeTableCommand({ TableName: s.table }));
+        const out = await (await aws.dynamo()).describeTable({ TableName: s.table });
         return `${s.table} (${out.Table?.ItemCount ?? '?'} items)`;
       },
       notFound: (region) => ({ detail: `table "${s.table}" not found in ${region}`, fix: 'Check --region, or `sgn config set table <name>`.' }),
@@ -45,8 +45,7 @@ function checks(aws: AwsFactory, s: Settings): Check[] {
     {
       name: 'deployer function',
       run: async () => {
-        const { GetFunctionCommand } = await import('@aws-sdk/client-lambda');
-        const out = await (await aws.lambda()).send(new GetFunctionCommand({ FunctionName: s.function }));
+        const out = await (await aws.lambda()).getFunction({ FunctionName: s.function });
         return `${s.function} (timeout ${out.Configuration?.Timeout ?? '?'} s)`;
       },
       notFound: (region) => ({ detail: `function "${s.function}" not found in ${region}`, fix: 'Check --region, or `sgn config set function <name>`.' }),
@@ -54,8 +53,7 @@ function checks(aws: AwsFactory, s: Settings): Check[] {
     {
       name: 'config bucket',
       run: async () => {
-        const { HeadBucketCommand } = await import('@aws-sdk/client-s3');
-        await (await aws.s3()).send(new HeadBucketCommand({ Bucket: s.configBucket }));
+        await (await aws.s3()).headBucket({ Bucket: s.configBucket });
         return s.configBucket;
       },
       notFound: () => ({ detail: `bucket "${s.configBucket}" not found`, fix: '`sgn config set configBucket <name>`.' }),
@@ -63,8 +61,7 @@ function checks(aws: AwsFactory, s: Settings): Check[] {
     {
       name: 'build logs',
       run: async () => {
-        const { DescribeLogGroupsCommand } = await import('@aws-sdk/client-cloudwatch-logs');
-        const out = await (await aws.logs()).send(new DescribeLogGroupsCommand({ logGroupNamePrefix: logPrefix, limit: 50 }));
+        const out = await (await aws.logs()).describeLogGroups({ logGroupNamePrefix: logPrefix, limit: 50 });
         const n = out.logGroups?.length ?? 0;
         if (n === 0) throw Object.assign(new Error('none'), { name: 'ResourceNotFoundException' });
         return `${n}${out.nextToken ? '+' : ''} log groups under ${logPrefix}`;
@@ -74,8 +71,7 @@ function checks(aws: AwsFactory, s: Settings): Check[] {
     {
       name: 'deployer logs',
       run: async () => {
-        const { DescribeLogGroupsCommand } = await import('@aws-sdk/client-cloudwatch-logs');
-        const out = await (await aws.logs()).send(new DescribeLogGroupsCommand({ logGroupNamePrefix: deployerGroup, limit: 1 }));
+        const out = await (await aws.logs()).describeLogGroups({ logGroupNamePrefix: deployerGroup, limit: 1 });
         if (!out.logGroups?.some((g) => g.logGroupName === deployerGroup)) throw Object.assign(new Error('none'), { name: 'ResourceNotFoundException' });
         return deployerGroup;
       },
@@ -84,8 +80,7 @@ function checks(aws: AwsFactory, s: Settings): Check[] {
     {
       name: 'ECR',
       run: async () => {
-        const { DescribeRepositoriesCommand } = await import('@aws-sdk/client-ecr');
-        const out = await (await aws.ecr()).send(new DescribeRepositoriesCommand({ maxResults: 100 }));
+        const out = await (await aws.ecr()).describeRepositories({ maxResults: 100 });
         return `${out.repositories?.length ?? 0}${out.nextToken ? '+' : ''} repositories`;
       },
       notFound: (region) => ({ detail: `ECR is not reachable in ${region}`, fix: 'Check --region.' }),
@@ -94,7 +89,7 @@ function checks(aws: AwsFactory, s: Settings): Check[] {
 }
 
 /** Runs every check in parallel; a failure is explained, never thrown. */
-export async function runChecks(aws: AwsFactory, settings: Settings): Promise<CheckResult[]> {
+export async function runChecks(aws: DoctorApis, settings: Settings): Promise<CheckResult[]> {
   let region = settings.region ?? '?';
   try {
     region = await aws.region();
@@ -119,17 +114,3 @@ export async function runChecks(aws: AwsFactory, settings: Settings): Promise<Ch
   return [{ name: 'region', ok: true, detail: region }, who, ...results];
 }
 
-/** `sgn doctor`: one line per check with ✓/✗ and a fix; exit 1 if any failed. */
-export async function doctor(ctx: Context, opts: { json: boolean }): Promise<number> {
-  const aws = await ctx.aws();
-  const results = await runChecks(aws, ctx.settings());
-  if (opts.json) {
-    ctx.io.json(results);
-  } else {
-    const o = ctx.io.out;
-    for (const r of results) {
-      ctx.io.print(`${r.ok ? o.green('✓') : o.red('✗')} ${r.name.padEnd(18)} ${r.detail}${r.fix ? o.dim(`  (fix: ${r.fix})`) : ''}`);
-    }
-  }
-  return results.every((r) => r.ok) ? 0 : 1;
-}

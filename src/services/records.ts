@@ -91,7 +91,7 @@ export async function getRecord(db: DynamoApi, table: string, project: string, e
 }
 
 /** All records of one project (Query on the hash key, every page). */
-export async function queryProject(db: DynamoApi, table: string, project: string): Promise<DeployRecord[]> {
+export async function queryProject(db: DynamoApi, table: string, project: string, onSgnItem?: (item: Item) => void): Promise<DeployRecord[]> {
   const records: DeployRecord[] = [];
   let start: Item | undefined;
   do {
@@ -102,6 +102,7 @@ export async function queryProject(db: DynamoApi, table: string, project: string
       ExclusiveStartKey: start,
     });
     for (const item of page.Items ?? []) if (isDeployItem(item)) records.push(recordFromItem(item));
+    else onSgnItem?.(item);
     start = page.LastEvaluatedKey;
   } while (start);
   return records;
@@ -111,7 +112,7 @@ export async function queryProject(db: DynamoApi, table: string, project: string
  * Every record of the table: a parallel Scan in `segments` segments, each following its own
  * pages, so that thousands of projects arrive in about one round-trip per page per segment.
  */
-export async function scanAll(db: DynamoApi, table: string, segments = 4): Promise<DeployRecord[]> {
+export async function scanAll(db: DynamoApi, table: string, segments = 4, onSgnItem?: (item: Item) => void): Promise<DeployRecord[]> {
   const perSegment = await Promise.all(
     Array.from({ length: segments }, async (_, segment) => {
       const records: DeployRecord[] = [];
@@ -119,6 +120,7 @@ export async function scanAll(db: DynamoApi, table: string, segments = 4): Promi
       do {
         const page = await db.scan({ TableName: table, Segment: segment, TotalSegments: segments, ExclusiveStartKey: start });
         for (const item of page.Items ?? []) if (isDeployItem(item)) records.push(recordFromItem(item));
+        else onSgnItem?.(item);
         start = page.LastEvaluatedKey;
       } while (start);
       return records;

@@ -29,7 +29,7 @@ export function parseImageMirror(args: string[], flags: Flags): MirrorOptions {
   }
   const jobs = flags.jobs === undefined ? 4 : Number(flags.jobs);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 32) throw new UsageError(`--jobs takes a whole number from 1 to 32, not "${String(flags.jobs)}".`);
-  return { source, ...(to ? { to } : {}), ...(platform ? { platform } : {}), dryRun: Boolean(flags.dryRun), jobs };
+  return { source, ...(to ? { to } : {}), ...(platform ? { platform } : {}), dryRun: Boolean(flags.dryRun), jobs, ...(flags.force ? { force: true } : {}) };
 }
 
 export const imageMirror = defineCommand<MirrorOptions, MirrorResult>({
@@ -52,6 +52,7 @@ export const imageMirror = defineCommand<MirrorOptions, MirrorResult>({
     cmd.option('--to <repository[:tag]>', 'target repository (and tag) in ECR, instead of <mirrorPrefix><name>:<tag>');
     cmd.option('--platform <os/arch[/variant]>', 'copy only this platform\'s image');
     cmd.option('--dry-run', 'show what would be copied, change nothing');
+    cmd.option('--force', 'with --platform: replace a target tag even if it holds more platforms (they are dropped)');
     cmd.option('-j, --jobs <n>', 'blobs copied at a time (default 4)');
   },
   json: true,

@@ -72,7 +72,8 @@ function lockItem(input: AcquireLockInput, lockId: string, since: Date): Item {
   };
 }
 
-function holderFromItem(item: Item): LockHolder {
+/** The holder a lock item names (`sgn:lock:<env>` items of the deploy table). */
+export function holderFromItem(item: Item): LockHolder {
   return {
     who: item.Holder?.S ?? 'someone',
     host: item.Host?.S ?? '?',

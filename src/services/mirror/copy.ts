@@ -1,5 +1,6 @@
 import { finished } from 'node:stream/promises';
 import { pipeline, type Readable } from 'node:stream';
+import { NetworkError } from '../../net-errors.js';
 import { RegistryError, type Registry } from '../../registry/client.js';
 import { BlobVerifier } from '../../registry/verify.js';
 import type { PlannedBlob } from './plan.js';
@@ -22,9 +23,13 @@ export interface BlobCopy {
 
 const droppedCodes = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
 
-/** True for a failure that a fresh attempt may not meet again. */
+/**
+ * True for a failure that a fresh attempt may not meet again, and that no retry has met yet
+ * (a request the client already retried to the end of its budget is not retried again here).
+ */
 export function isTransient(e: unknown): boolean {
-  if (e instanceof RegistryError) return e.retryable;
+  if (e instanceof RegistryError) return e.retryable && e.attempts <= 1;
+  if (e instanceof NetworkError) return e.retryable;
   const err = e as NodeJS.ErrnoException;
   return droppedCodes.has(err?.code ?? '') || err?.message === 'aborted';
 }
@@ -83,6 +88,7 @@ async function copyOnce(c: BlobCopy, blob: PlannedBlob, mountFrom: string | unde
     source?.destroy();
     await c.dst.cancelUpload(c.dstRepo, location);
     // A raw socket error here is the download's: the target's own come as RegistryErrors.
+    if (e instanceof NetworkError) throw RegistryError.fromNetwork(e, e.host === c.dst.host ? 'target' : 'source');
     const code = (e as NodeJS.ErrnoException).code;
     if (!(e instanceof RegistryError) && (droppedCodes.has(code ?? '') || (e as Error).message === 'aborted')) {
       throw new RegistryError(0, code ?? 'ECONNRESET', 'the download broke off', c.src.host, 'source');

@@ -1,6 +1,8 @@
 import { AuthError, InterruptedError, SgnError, UsageError } from '../../errors.js';
 import { DigestMismatchError, RegistryError, type RateLimit, type Registry } from '../../registry/client.js';
-import type { Platform } from '../../registry/platform.js';
+import { parseManifest } from '../../registry/manifest.js';
+import { formatPlatform, type Platform } from '../../registry/platform.js';
+import { tlsHint } from '../../net-errors.js';
 import { familiarPath, familiarReference, type ImageReference } from '../../registry/reference.js';
 import { BlobSizeError } from '../../registry/verify.js';
 import { copyBlob } from './copy.js';
@@ -16,6 +18,8 @@ export interface MirrorRequest {
   to?: { repository: string; tag?: string };
   /** Copy only this platform's manifest (the target tag then points at it). */
   platform?: Platform;
+  /** Replace a target tag even when that drops platforms it holds now. */
+  force?: boolean;
   dryRun: boolean;
   /** Blobs copied at a time. */
   jobs: number;
@@ -56,6 +60,23 @@ interface Sides {
   sourceCredentials: () => Promise<boolean>;
 }
 
+/**
+ * `--platform` onto a tag that holds a multi-platform index would replace the index with one
+ * platform's manifest: nodes of the other platforms would then pull the wrong image. Refused
+ * (saying what would be lost) unless --force.
+ */
+async function refuseNarrowing(dst: Registry, repository: string, tag: string, plan: MirrorPlan, dstText: string): Promise<void> {
+  const current = await dst.getManifest(repository, tag);
+  const parsed = parseManifest(current.bytes, current.mediaType, dstText);
+  if (parsed.kind !== 'index') return;
+  const held = parsed.manifests.filter((d) => d.platform && d.platform.os !== 'unknown').map((d) => formatPlatform(d.platform));
+  const lost = held.filter((p) => !plan.platforms.includes(p));
+  if (lost.length === 0) return;
+  throw new SgnError(`${dstText} holds a multi-platform image (${held.join(', ')}); mirroring only ${plan.platforms.join(', ') || 'one platform'} onto it would drop ${lost.join(', ')}. Nothing was changed.`, {
+    hint: `Mirror every platform (leave out --platform), pick another target tag with --to ${repository}:<tag>, or add --force to replace it.`,
+  });
+}
+
 /** Turns registry faults into one sentence that says which side failed and what to do. */
 async function explain(e: unknown, s: Sides, signal: AbortSignal): Promise<unknown> {
   if (signal.aborted) return new InterruptedError('Interrupted; the tag was not pushed.', 'Run the same command again: the blobs already copied are kept and skipped.');
@@ -69,10 +90,16 @@ async function explain(e: unknown, s: Sides, signal: AbortSignal): Promise<unkno
   const source = e.role === 'source';
   const where = source ? s.srcText : s.dstText;
   if (e.status === 0) {
-    return new SgnError(`The connection to ${e.host} failed (${e.code ?? 'network error'}${e.detail ? `: ${e.detail}` : ''}) while mirroring ${where}.`, {
-      hint: 'Check the registry name, your network and proxy (for the target, the ecrRegistry setting); a rerun resumes where this stopped.',
-      cause: e,
-    });
+    const sentence = e.detail || `the connection to ${e.host} failed (${e.code ?? 'network error'})`;
+    const hint =
+      e.network === 'tls'
+        ? tlsHint
+        : e.network === 'idle' || e.network === 'slow'
+          ? `${e.host} (the ${source ? 'source' : 'target'}) is too slow or stuck; try again later, or from another network. A rerun resumes where this stopped.`
+          : e.network === 'not-http' || e.network === 'truncated'
+            ? `Something between sgn and ${e.host} (a proxy, a captive portal) or the registry itself sent a broken answer; a rerun resumes where this stopped.`
+            : `Check the registry name, your network and proxy${source ? '' : ' (for the target, the ecrRegistry setting)'}; a rerun resumes where this stopped.`;
+    return new SgnError(`${sentence.charAt(0).toUpperCase()}${sentence.slice(1)} while mirroring ${where}; nothing was tagged.`, { hint, cause: e });
   }
   if (e.status === 401 || e.status === 403) {
     if (source) {
@@ -174,13 +201,19 @@ async function mirrorOnce(session: MirrorSession, req: MirrorRequest): Promise<M
     deps.report.emit({ level: 'info', code: 'mirror.start', message: `${req.dryRun ? 'Checking' : 'Mirroring'} ${sides.srcText} -> ${sides.dstText}` });
     const upToDate = (digest: string, plan: { mediaType: string; platforms: string[] }) => result({ digest, ...plan }, { upToDate: true });
     if (!req.platform && srcDigest && dstHead?.digest === srcDigest) return upToDate(srcDigest, { mediaType: dstHead.mediaType ?? '', platforms: [] });
+    // One platform: the tag points at that platform's manifest, known from an earlier run's read of the index.
+    const platformText = req.platform ? formatPlatform(req.platform) : undefined;
+    const knownChild = platformText && srcDigest ? deps.locations.child(srcDigest, platformText) : undefined;
+    if (knownChild && dstHead?.digest === knownChild) return upToDate(knownChild, { mediaType: dstHead.mediaType ?? '', platforms: [platformText!] });
 
     // 2. What the copy needs, read from the source by digest, while ECR (its SDK loaded only
     // now) says whether the repository exists.
     const exists = deps.ecr().then((ecr) => repositoryExists(ecr, repository));
     exists.catch(() => undefined);
     const plan = await planCopy(src, req.source.path, srcDigest ?? srcRef, sides.srcText, req.platform);
+    if (platformText && srcDigest && plan.root.digest !== srcDigest) deps.locations.rememberChild(srcDigest, platformText, plan.root.digest);
     if (dstHead?.digest === plan.root.digest) return upToDate(plan.root.digest, { mediaType: plan.root.mediaType, platforms: plan.platforms });
+    if (req.platform && tag && dstHead && !req.force) await refuseNarrowing(dst, repository, tag, plan, sides.dstText);
 
     // 3. The repository (created only now that the copy is known to be possible), then what the
     // target already has: nothing, when the repository is new.

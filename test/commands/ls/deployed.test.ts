@@ -14,9 +14,6 @@ describe('sgn ls deployed', () => {
     it('given a project name with a slash, then refuses it before any AWS call', () => {
       assert.throws(() => parseLsDeployed({ project: 'web/../x' }), UsageError);
     });
-    it('given --json with --wide, then it is a usage error', () => {
-      assert.throws(() => parseLsDeployed({ json: true, wide: true }), UsageError);
-    });
   });
 
   describe('against moto, 3,000 projects', function () {

@@ -1,3 +1,4 @@
+import { strictFake } from '../../unit/helpers/fakes.js';
 import assert from 'node:assert/strict';
 import type { S3Api, S3Object } from '../../../src/aws/s3.js';
 import { cfgRestore, cfgSetKeys } from '../../../src/services/cfg/write.js';
@@ -18,7 +19,7 @@ function fakeS3(initial: string, putAnswers: ('ok' | 412 | 409)[]) {
   const unexpected = (name: string) => () => {
     throw new Error(`unexpected S3 call: ${name}`);
   };
-  const api: S3Api = {
+  const api: S3Api = strictFake<S3Api>('S3Api', {
     getObject: async (input) => {
       const versionId = input.VersionId ?? `v${version}`;
       return { Body: new Uint8Array(input.VersionId === 'v1' ? Buffer.from('OLD=1\n') : body), ETag: `"${versionId}"`, VersionId: versionId, ContentType: 'text/plain', $metadata: {} } as S3Object;
@@ -42,7 +43,7 @@ function fakeS3(initial: string, putAnswers: ('ok' | 412 | 409)[]) {
     listObjectsV2: unexpected('ListObjectsV2'),
     listObjectVersions: unexpected('ListObjectVersions'),
     getBucketVersioning: unexpected('GetBucketVersioning'),
-  };
+  });
   return { api, puts, body: () => body.toString() };
 }
 
@@ -81,7 +82,7 @@ describe('cfg services under S3 faults (fakes)', () => {
     const fail = () => {
       throw new Error('unexpected S3 call');
     };
-    const api: S3Api = {
+    const api: S3Api = strictFake<S3Api>('S3Api', {
       getObject: fail,
       getObjectTagging: fail,
       headObject: fail,
@@ -102,7 +103,7 @@ describe('cfg services under S3 faults (fakes)', () => {
           ? { Contents: [{ Key: 'web/production/config', Size: 5, LastModified: at }], IsTruncated: false, $metadata: {} }
           : { Contents: [{ Key: 'web/staging/config', Size: 4, LastModified: at }, { Key: 'web/staging/readme', Size: 1, LastModified: at }], IsTruncated: true, NextContinuationToken: 'w2', $metadata: {} };
       },
-    };
+    });
     assert.equal(await cfgLs(ctx, { json: true }, { s3: api }), 0);
     assert.deepEqual(
       (JSON.parse(stdout()) as { key: string }[]).map((f) => f.key),

@@ -1,3 +1,4 @@
+import { strictFake } from '../../unit/helpers/fakes.js';
 import { Writable } from 'node:stream';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,7 +38,7 @@ export class FakeStream {
     for (let i = 0; i < n; i++) this.events.push({ timestamp: 1_700_000_000_000 + this.events.length, message: `${prefix} ${this.events.length + 1}\n` });
   }
 
-  readonly api: LogsApi = {
+  readonly api: LogsApi = strictFake<LogsApi>('LogsApi', {
     getLogEvents: async (input) => {
       this.calls.push(input);
       if (input.startFromHead !== true) throw new Error('GetLogEvents without startFromHead: true');
@@ -57,7 +58,7 @@ export class FakeStream {
     filterLogEvents: async () => {
       throw new Error('unexpected FilterLogEvents call');
     },
-  };
+  });
 }
 
 /** A fake CodeBuild holding one build whose status the test moves. */

@@ -1,3 +1,4 @@
+import { strictFake } from '../../unit/helpers/fakes.js';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { streamReader, filterReader, withBackoff, type LogEvent } from '../../../src/services/logs/reader.js';
@@ -110,14 +111,14 @@ describe('logs tail: reading a stream (fake CloudWatch for faults moto cannot ma
   });
 
   it('given AccessDenied on GetLogEvents, then the error names the missing permission', async () => {
-    const api: LogsApi = {
+    const api: LogsApi = strictFake<LogsApi>('LogsApi', {
       getLogEvents: async () => {
         throw awsError('AccessDeniedException');
       },
       filterLogEvents: async () => {
         throw new Error('unexpected');
       },
-    };
+    });
     await assert.rejects(streamReader(api, {}, quietDeps()).drain(target, async () => undefined), /missing permission logs:GetLogEvents/);
   });
 });
@@ -129,7 +130,7 @@ describe('logs tail: --filter searches (fake FilterLogEvents)', () => {
       { eventId: 'b', timestamp: 20, message: 'ERROR two' },
     ];
     const inputs: { startTime?: number; nextToken?: string }[] = [];
-    const api: LogsApi = {
+    const api: LogsApi = strictFake<LogsApi>('LogsApi', {
       getLogEvents: async () => {
         throw new Error('unexpected GetLogEvents with --filter');
       },
@@ -142,7 +143,7 @@ describe('logs tail: --filter searches (fake FilterLogEvents)', () => {
         const at = input.nextToken ? Number(input.nextToken) : 0;
         return { events: from.slice(at, at + 1), nextToken: at + 1 < from.length ? String(at + 1) : undefined, $metadata: {} };
       },
-    };
+    });
     const got: string[] = [];
     const reader = filterReader(api, { pattern: 'ERROR' }, quietDeps());
     const emit = async (events: LogEvent[]) => void got.push(...events.map((e) => e.message!));

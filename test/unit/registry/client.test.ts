@@ -71,3 +71,63 @@ describe('registry client', () => {
     await limited.close();
   });
 });
+
+describe('registry client: bounded time and faults that name the host', () => {
+  const limits = { connectMs: 2000, idleMs: 1500, windowMs: 1000, minBytesPerSecond: 1024 };
+  const quick = (host: string, extra: Partial<ConstructorParameters<typeof Registry>[0]> = {}) =>
+    new Registry({ host, insecure: true, actions: 'pull', userAgent: 'sgn-test', retries: 4, limits, ...extra });
+  const digest = 'sha256:' + 'a'.repeat(64);
+  const isNet = (kind: string, host: string) => (e: unknown) => e instanceof RegistryError && e.status === 0 && e.network === kind && e.message.includes(host);
+
+  it('given a server that stalls after the headers, then the read fails naming it, not "aborted"', async () => {
+    const s = await serve((_req, res) => {
+      res.writeHead(200, { 'Content-Length': '100', 'Docker-Content-Digest': digest });
+      res.flushHeaders();
+    });
+    await assert.rejects(quick(s.host).getManifest('team/app', '1.0'), isNet('idle', s.host));
+    await s.close();
+  });
+
+  it('given a server that drips a few bytes a second, then the read fails for being too slow, naming it', async () => {
+    const s = await serve((_req, res) => {
+      res.writeHead(200, { 'Content-Length': '100' });
+      const t = setInterval(() => (res.destroyed ? clearInterval(t) : res.write('x')), 200);
+      res.on('close', () => clearInterval(t));
+    });
+    await assert.rejects(quick(s.host).getManifest('team/app', '1.0'), isNet('slow', s.host));
+    await s.close();
+  });
+
+  it('given a body shorter than its Content-Length, then it is a truncated answer from that host', async () => {
+    const s = await serve((req, res) => {
+      res.writeHead(200, { 'Content-Length': '100' });
+      res.write('{"schemaVersion":', () => req.socket.end());
+    });
+    await assert.rejects(quick(s.host, { retries: 0 }).getManifest('team/app', '1.0'), isNet('truncated', s.host));
+    await s.close();
+  });
+
+  it('given bytes that are not HTTP, then it says so and names the host', async () => {
+    const s = await serve((req) => req.socket.end('SSH-2.0-OpenSSH_9.2\r\n\r\n'));
+    await assert.rejects(quick(s.host).headManifest('team/app', '1.0'), isNet('not-http', s.host));
+    await s.close();
+  });
+
+  it('given a refused connection, then retries are announced after the first, within the budget, and the error names the host', async () => {
+    const s = await serve(() => undefined);
+    const host = s.host;
+    await s.close();
+    const said: string[] = [];
+    const started = performance.now();
+    await assert.rejects(quick(host, { onRetry: (m) => said.push(m), retryBudgetMs: 3000 }).headManifest('team/app', '1.0'), isNet('refused', host));
+    assert.ok(performance.now() - started < 10_000);
+    assert.deepEqual(said, [`retrying in 1 s (2/4): connection refused by ${host}`]);
+  });
+
+  it('given an invalid JSON token answer, then it is a malformed answer naming the token host', async () => {
+    const token = await serve((_req, res) => res.writeHead(200, { 'Content-Type': 'application/json' }).end('<html>captive portal</html>'));
+    const reg = await serve((_req, res) => res.writeHead(401, { 'WWW-Authenticate': `Bearer realm="http://${token.host}/token",service="x"` }).end());
+    await assert.rejects(quick(reg.host).headManifest('team/app', '1.0'), (e: unknown) => e instanceof RegistryError && e.host === token.host && /not JSON/.test(e.message));
+    await Promise.all([token.close(), reg.close()]);
+  });
+});

@@ -1,0 +1,62 @@
+/**
+ * What went wrong on the wire, in words a user can act on, naming the host that failed. One
+ * classification for every client sgn has (registries over node:http, the AWS SDK's handler),
+ * so that a refused connection reads the same whatever was being talked to.
+ */
+export type NetFaultKind = 'refused' | 'dns' | 'connect-timeout' | 'reset' | 'idle' | 'slow' | 'truncated' | 'not-http' | 'tls';
+
+/** A network fault, its sentence already naming the host ("connection refused by 127.0.0.1:9"). */
+export class NetworkError extends Error {
+  constructor(
+    readonly kind: NetFaultKind,
+    readonly host: string,
+    message: string,
+    readonly code?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'NetworkError';
+  }
+
+  /** A fresh attempt may well succeed: the fault was quick and probably a blip. Timeouts are not retried. */
+  get retryable(): boolean {
+    return this.kind === 'refused' || this.kind === 'reset' || this.kind === 'truncated' || (this.kind === 'dns' && this.code === 'EAI_AGAIN');
+  }
+}
+
+const tlsCodes = /^(CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|ERR_TLS_|ERR_SSL_|EPROTO$|HOSTNAME_MISMATCH|ERR_OSSL)/;
+
+function errorCode(e: unknown): string | undefined {
+  const err = e as { code?: unknown; cause?: { code?: unknown } } | null;
+  if (typeof err?.code === 'string') return err.code;
+  if (typeof err?.cause?.code === 'string') return err.cause.code;
+  return undefined;
+}
+
+/** The hint for a TLS failure: a corporate proxy or private CA is the usual cause. */
+export const tlsHint = 'If a corporate proxy or a private CA signs the certificate, point NODE_EXTRA_CA_CERTS at its PEM file (export NODE_EXTRA_CA_CERTS=/path/to/ca.pem).';
+
+/**
+ * Classifies a socket-level error of a request to `host`; undefined when it is no network fault
+ * (an answer was read and judged, or a bug). `midAnswer`: the status line had arrived already.
+ */
+export function classifyNetworkError(e: unknown, host: string, opts: { midAnswer?: boolean } = {}): NetworkError | undefined {
+  if (e instanceof NetworkError) return e;
+  const code = errorCode(e);
+  const message = (e as Error | undefined)?.message ?? '';
+  const make = (kind: NetFaultKind, text: string) => new NetworkError(kind, host, text, code, { cause: e });
+  if (code === 'ECONNREFUSED') return make('refused', `connection refused by ${host}`);
+  if (code === 'ENOTFOUND') return make('dns', `the name ${host.replace(/:\d+$/, '')} could not be resolved (DNS)`);
+  if (code === 'EAI_AGAIN') return make('dns', `the DNS lookup of ${host.replace(/:\d+$/, '')} failed for now (EAI_AGAIN)`);
+  if (code === 'ETIMEDOUT' || code === 'ECONNABORTED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
+    return make('connect-timeout', code === 'ETIMEDOUT' || code === 'ECONNABORTED' ? `no connection to ${host} could be made (timed out)` : `${host} cannot be reached from this network (${code})`);
+  }
+  if (code && tlsCodes.test(code)) return make('tls', `the TLS connection to ${host} failed: ${message || code}`);
+  if (code?.startsWith('HPE_') || /Parse Error/i.test(message)) return make('not-http', `${host} answered with something that is not HTTP`);
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'UND_ERR_SOCKET' || message === 'aborted' || message === 'socket hang up') {
+    return opts.midAnswer || message === 'aborted' || code === 'ERR_STREAM_PREMATURE_CLOSE'
+      ? make('truncated', `${host} broke off its answer midway (the connection closed before the whole body arrived)`)
+      : make('reset', `${host} closed the connection without answering`);
+  }
+  return undefined;
+}
