@@ -99,11 +99,11 @@ export const deployCommand = defineCommand<DeployOptions, DeployResult>({
   ],
   options: (cmd) => {
     cmd.option('--from <env>', 'source environment (default: the setting promoteFrom of <env>)');
-    cmd.option('--tag <tag>', 'deploy this build (`sgn releases <project>`) instead of what the source env runs');
     cmd.option('-y, --yes', 'deploy without asking (scripts, CI)');
     cmd.option('--dry-run', 'show the plan and the exact payload; invoke nothing');
     cmd.option('--force', 'deploy even when <env> already runs the same tag, or its image is missing from ECR');
     cmd.option('--logs', 'stream the deployer\'s log lines of this deploy while it runs');
+    cmd.option('--tag <tag>', 'deploy this build (`sgn releases <project>`) instead of what the source env runs');
     cmd.option('--break-lock', 'take over the lock an interrupted deploy left (only once its deployer has finished)');
   },
   json: true,

@@ -36,11 +36,6 @@ export function memoryTable(): DynamoApi & { items: Map<string, Item>; get(proje
       if (!check(input.ConditionExpression, current, input.ExpressionAttributeValues)) throw conditionFailed(current);
       items.set(keyOf(input.Item!), input.Item!);
     },
-    query: async (input) => {
-      const project = input.ExpressionAttributeValues?.[':p']?.S;
-      if (input.KeyConditionExpression !== 'Application = :p') throw new Error(`memoryTable: unsupported query ${input.KeyConditionExpression}`);
-      return { Items: [...items.values()].filter((i) => i.Application.S === project), $metadata: {} };
-    },
     scan: async (input) => ({ Items: [...items.values()].filter((_, n) => n % (input.TotalSegments ?? 1) === (input.Segment ?? 0)), $metadata: {} }),
     deleteItem: async (input) => {
       const current = items.get(keyOf(input.Key!));
