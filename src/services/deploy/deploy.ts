@@ -259,7 +259,7 @@ export async function deploy(deps: DeployDeps, opts: DeployOptions): Promise<Dep
 
   if (plan.protected && !opts.yes) {
     const ok = await deps.confirm(
-      `${plan.kind === 'rollback' ? 'Roll back' : 'Deploy'} ${plan.to} to ${plan.tag}?`,
+      plan.kind === 'rollback' ? `Roll back ${plan.to} to ${plan.tag}?` : `Deploy ${plan.tag} to ${plan.to}?`,
       `${plan.to} is protected: pass --yes to deploy without a prompt (scripts, CI), or --dry-run to see the plan only.`,
     );
     if (!ok) throw new CancelledError('Cancelled; nothing was deployed.');
