@@ -1,4 +1,4 @@
-import { defineCommand, type Flags } from '../cli/define.js';
+import { defineCommand, flagReader, type Flags } from '../cli/define.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { DeployOptions } from '../services/deploy/plan.js';
@@ -9,8 +9,9 @@ export function parseDeploy(args: string[], flags: Flags): DeployOptions {
   const [project, env] = args;
   validateName(project, 'project');
   validateName(env, 'environment');
-  const from = flags.from as string | undefined;
-  const tag = flags.tag as string | undefined;
+  const f = flagReader(flags);
+  const from = f.string('from');
+  const tag = f.string('tag');
   if (tag !== undefined) {
     if (from !== undefined) throw new UsageError('--tag and --from contradict each other: --tag deploys a build, --from promotes what another env runs.', 'Drop one of the two flags.');
     validateTag(tag);
@@ -23,11 +24,11 @@ export function parseDeploy(args: string[], flags: Flags): DeployOptions {
     project,
     env,
     from,
-    yes: Boolean(flags.yes),
-    dryRun: Boolean(flags.dryRun),
-    force: Boolean(flags.force),
-    logs: Boolean(flags.logs),
-    breakLock: Boolean(flags.breakLock),
+    yes: f.boolean('yes'),
+    dryRun: f.boolean('dryRun'),
+    force: f.boolean('force'),
+    logs: f.boolean('logs'),
+    breakLock: f.boolean('breakLock'),
     ...(tag !== undefined ? { release: { kind: 'release' as const, tag } } : {}),
   };
 }
@@ -77,17 +78,11 @@ export const deployCommand = defineCommand<DeployOptions, DeployResult>({
   name: 'deploy',
   arguments: '<project> <env>',
   summary: 'promote what the source environment runs to <env>, and prove it took effect',
+  // One paragraph per line: commander wraps each at word boundaries for the terminal's width.
   description: [
-    'Promote a project: deploy what its source environment runs to <env> through',
-    'the deployer Lambda, then verify the deploy record. The source is --from, else',
-    'the setting promoteFrom of <env> (production: staging).',
-    '',
-    'Shows the plan first. Protected environments (setting "protected") ask for',
-    'confirmation, or take --yes. A lock in the deploy table keeps two people from',
-    'promoting the same project to <env> at once. The invoke waits as long as the',
-    'deployer runs and is never sent twice (only throttling is retried).',
-    'Exit code 0 only when the target record shows the new tag and a newer time.',
-  ].join('\n'),
+    'Promote a project: deploy what its source environment runs to <env> through the deployer Lambda, then verify the deploy record. The source is --from, else the setting promoteFrom of <env> (production: staging).',
+    'Shows the plan first. Protected environments (setting "protected") ask for confirmation, or take --yes. A lock in the deploy table keeps two people from promoting the same project to <env> at once. The invoke waits as long as the deployer runs and is never sent twice (only throttling is retried). Exit code 0 only when the target record shows the new tag and a newer time.',
+  ].join('\n\n'),
   examples: [
     'sgn deploy web production',
     'sgn deploy web production --dry-run',

@@ -1,4 +1,4 @@
-import { defineCommand, type Flags } from '../cli/define.js';
+import { defineCommand, flagReader, type Flags } from '../cli/define.js';
 import type { DeployOptions } from '../services/deploy/plan.js';
 import type { DeployResult } from '../services/deploy/deploy.js';
 import { validateName } from '../names.js';
@@ -8,16 +8,17 @@ export function parseRollback(args: string[], flags: Flags): DeployOptions {
   const [project, env] = args;
   validateName(project, 'project');
   validateName(env, 'environment');
-  const to = flags.to as string | undefined;
+  const f = flagReader(flags);
+  const to = f.string('to');
   if (to !== undefined) validateTag(to);
   return {
     project,
     env,
-    yes: Boolean(flags.yes),
-    dryRun: Boolean(flags.dryRun),
-    force: Boolean(flags.force),
-    logs: Boolean(flags.logs),
-    breakLock: Boolean(flags.breakLock),
+    yes: f.boolean('yes'),
+    dryRun: f.boolean('dryRun'),
+    force: f.boolean('force'),
+    logs: f.boolean('logs'),
+    breakLock: f.boolean('breakLock'),
     release: { kind: 'rollback', ...(to !== undefined ? { tag: to } : {}) },
   };
 }
