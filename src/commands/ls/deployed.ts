@@ -16,7 +16,7 @@ export function parseLsDeployed(flags: Flags): LsDeployedCommandOptions {
 export const lsDeployed = defineCommand<LsDeployedCommandOptions, DeployedResult>({
   name: 'deployed',
   summary: 'what is deployed where, and what waits for promotion',
-  description: 'What is deployed where (the deploy table in DynamoDB): one row per project, a column per\nenvironment (tag and age), and a status: in sync, "<env> ahead" (waiting for promotion), or only in one env.\nDeploys running now (holding their lock) are listed below the table.',
+  description: 'What is deployed where (the deploy table in DynamoDB): one row per project, a column per environment (tag and age), and a status: in sync, "<env> ahead" (waiting for promotion), or only in one env. Deploys running now (holding their lock) are listed below the table.',
   examples: ['sgn ls deployed', 'sgn ls deployed --project web', 'sgn ls deployed --env production --wide', 'sgn ls deployed --json | jq \'.[] | select(.status == "ahead") | .project\''],
   options: (cmd) => {
     cmd.option('-p, --project <name>', 'only this project (a Query, not a Scan)');
