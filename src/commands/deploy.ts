@@ -22,6 +22,7 @@ export function parseDeploy(args: string[], flags: Flags): DeployOptions {
     force: Boolean(flags.force),
     logs: Boolean(flags.logs),
     breakLock: Boolean(flags.breakLock),
+    ...(flags.skipChecks ? { skipChecks: true } : {}),
   };
 }
 
@@ -38,6 +39,9 @@ export const deployCommand = defineCommand<DeployOptions, DeployResult>({
     'confirmation, or take --yes. A lock in the deploy table keeps two people from',
     'promoting the same project to <env> at once. The invoke waits as long as the',
     'deployer runs and is never sent twice (only throttling is retried).',
+    'The plan shows what the pipeline\'s integration tests said about the tag; a',
+    'protected env is refused when they failed or have not finished, unless',
+    '--skip-checks (setting promotionGate turns the gate off).',
     'Exit code 0 only when the target record shows the new tag and a newer time.',
   ].join('\n'),
   examples: [
@@ -47,6 +51,7 @@ export const deployCommand = defineCommand<DeployOptions, DeployResult>({
     'sgn deploy web production --yes --json   # in CI',
     'sgn deploy api qa --from staging',
     'sgn --sandbox deploy web production',
+    'sgn --sandbox deploy worker production   # refused: its integration tests failed',
   ],
   options: (cmd) => {
     cmd.option('--from <env>', 'source environment (default: the setting promoteFrom of <env>)');
@@ -54,6 +59,7 @@ export const deployCommand = defineCommand<DeployOptions, DeployResult>({
     cmd.option('--dry-run', 'show the plan and the exact payload; invoke nothing');
     cmd.option('--force', 'deploy even when <env> already runs the same tag, or its image is missing from ECR');
     cmd.option('--logs', 'stream the deployer\'s log lines of this deploy while it runs');
+    cmd.option('--skip-checks', 'promote even when the integration tests of the tag failed or have not finished');
     cmd.option('--break-lock', 'take over the lock an interrupted deploy left (only once its deployer has finished)');
   },
   json: true,
@@ -74,6 +80,13 @@ export const deployCommand = defineCommand<DeployOptions, DeployResult>({
         functionTimeout: async (name) => (await (await api.lambda()).getFunction({ FunctionName: name })).Configuration?.Timeout,
         logs: () => api.logs(),
         settings: ctx.settings(),
+        gate: async (input) => {
+          const [{ promotionGate, gateOff }, { setTimeout: delay }] = await Promise.all([import('../services/deploy/gate.js'), import('node:timers/promises')]);
+          const settings = ctx.settings();
+          if (!settings.promotionGate) return gateOff;
+          const deps = { codepipeline: await api.codepipeline(), settings, region, now: ctx.now, signal: ctx.signal, sleep: (ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }), onRetry: (m: string) => ctx.debug(m) };
+          return promotionGate(deps, input);
+        },
         report: deployReporter(ctx.io, ctx.now),
         confirm: async (question, noTtyHint) => (await ctx.prompter()).confirm(question, { default: false, noTtyHint }),
         now: ctx.now,

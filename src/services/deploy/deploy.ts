@@ -10,7 +10,8 @@ import { getRecord, tableError, type DeployRecord } from '../records.js';
 import { InvokeOutcomeUnknownError, invokeDeployer, type InvokeOptions, type InvokeResult } from './invoke.js';
 import { acquireDeployLock, describeHolder, type DeployLock } from './lock.js';
 import { invocationLines, watchDeployerLogs, type DeployerLogsApi } from './logs.js';
-import { promotePlan, readPromotion, type DeployOptions, type PromotePlan } from './plan.js';
+import { promotePlan, readPromotion, type DeployOptions, type PromotePlan, type PlanDeps } from './plan.js';
+import { gateRefusal } from './gate.js';
 import { verifyPromotion } from './verify.js';
 
 /** The narrow dependencies of a deploy; the command builds them from the composition root. */
@@ -25,6 +26,8 @@ export interface DeployDeps {
   logs: () => Promise<DeployerLogsApi>;
   region: string;
   settings: Settings;
+  /** The promotion gate the plan asks (gate.ts); none: not checked. */
+  gate?: PlanDeps['gate'];
   report: Reporter;
   /** Asks the person at the terminal; throws a usage error when there is none. */
   confirm: (question: string, noTtyHint: string) => Promise<boolean>;
@@ -110,7 +113,7 @@ function imageEvents(report: Reporter, plan: PromotePlan, force: boolean): void 
 /** `sgn deploy <project> <env>`: plan, confirm, lock, invoke once, verify. */
 export async function deploy(deps: DeployDeps, opts: DeployOptions): Promise<DeployResult> {
   const { report, settings } = deps;
-  const planDeps = { db: deps.db, ecr: deps.ecr, sts: deps.sts, settings, region: deps.region };
+  const planDeps = { db: deps.db, ecr: deps.ecr, sts: deps.sts, settings, region: deps.region, gate: deps.gate };
   const mark = (what: string) => report.emit({ level: 'debug', code: 'deploy.timing', message: `${what} at ${Math.round(performance.now())} ms since start` });
   mark('deploy started');
   const plan = await promotePlan(planDeps, opts);
@@ -128,11 +131,16 @@ export async function deploy(deps: DeployDeps, opts: DeployOptions): Promise<Dep
   if (plan.upToDate && !opts.force) return upToDate(plan.target!);
   report.emit({ level: 'info', code: 'deploy.plan', message: `Promote ${plan.project}: ${plan.from} -> ${plan.to}`, data: { plan, region: deps.region } });
   imageEvents(report, plan, opts.force);
+  if (plan.gate?.verdict === 'warn' || (plan.gate?.verdict === 'refuse' && (opts.skipChecks || opts.dryRun))) {
+    const why = plan.gate.verdict === 'warn' ? '' : opts.skipChecks ? ' (--skip-checks: promoting anyway)' : '; a deploy would be refused without --skip-checks';
+    report.emit({ level: 'warn', code: 'deploy.gate.warning', message: `Integration tests of ${plan.source.tag}: ${plan.gate.message}${why}.` });
+  }
 
   if (opts.dryRun) {
     report.emit({ level: 'info', code: 'deploy.dry-run', message: `Dry run: nothing was invoked. sgn would invoke ${plan.functionName} (RequestResponse, LogType Tail) with this payload:` });
     return resultOf(plan, 'dry-run');
   }
+  if (plan.gate?.verdict === 'refuse' && !opts.skipChecks) throw gateRefusal(plan.gate, { project: plan.project, tag: plan.source.tag!, to: plan.to }, resultOf(plan, 'failed'));
   if ((plan.image.status === 'missing' || plan.image.status === 'no-repository') && !opts.force) {
     throw new SgnError(
       plan.image.status === 'missing'

@@ -4,6 +4,7 @@ import type { StsApi } from '../../aws/sts.js';
 import { SgnError, UsageError, awsErrorName, explainAwsError } from '../../errors.js';
 import type { Settings } from '../../settings/schema.js';
 import { getRecord, tableError, type DeployRecord } from '../records.js';
+import type { GateCheck } from './gate.js';
 
 /** What `sgn deploy` was asked to do, validated. */
 export interface DeployOptions {
@@ -17,6 +18,8 @@ export interface DeployOptions {
   logs: boolean;
   /** Take over a lock that an interrupted deploy left while the deployer may still run. */
   breakLock: boolean;
+  /** Promote even when the promotion gate (integration tests) says no. */
+  skipChecks?: boolean;
 }
 
 /** The deployer's manual-deploy event (pipeline-contract.md), key order as documented. */
@@ -41,6 +44,8 @@ export interface PromotePlan {
   payload: DeployPayload;
   /** The target needs a confirmation (settings `protected`). */
   protected: boolean;
+  /** What the integration tests said about the tag (gate.ts), when the plan had a gate to ask. */
+  gate?: GateCheck;
 }
 
 /** The source environment of a promotion: `--from`, else the target's `promoteFrom`. */
@@ -81,6 +86,8 @@ export interface PlanDeps {
   sts: StsApi;
   settings: Settings;
   region: string;
+  /** The promotion gate (gate.ts): what the integration tests said about the tag. */
+  gate?: (input: { project: string; tag: string; env: string; protected: boolean }) => Promise<GateCheck>;
 }
 
 /** Reads the source and target records together, strongly consistent. */
@@ -118,7 +125,8 @@ export async function promotePlan(deps: PlanDeps, opts: Pick<DeployOptions, 'pro
   }
   const account = identity.Account ?? '?';
   const registry = settings.ecrRegistry ?? `${account}.dkr.ecr.${deps.region}.amazonaws.com`;
-  const image = await checkImage(deps.ecr, opts.project, source.tag);
+  const isProtected = settings.protected.includes(opts.env);
+  const [image, gate] = await Promise.all([checkImage(deps.ecr, opts.project, source.tag), deps.gate?.({ project: opts.project, tag: source.tag, env: opts.env, protected: isProtected })]);
   return {
     project: opts.project,
     from,
@@ -130,6 +138,7 @@ export async function promotePlan(deps: PlanDeps, opts: Pick<DeployOptions, 'pro
     caller: { arn: identity.Arn ?? '?', account },
     functionName: settings.function,
     payload: deployPayload(opts.project, from, opts.env),
-    protected: settings.protected.includes(opts.env),
+    protected: isProtected,
+    ...(gate ? { gate } : {}),
   };
 }
