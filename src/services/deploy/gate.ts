@@ -35,14 +35,18 @@ export async function promotionGate(deps: GateDeps, input: { project: string; ta
   const pipeline = pipelineName(settings, input.project);
   const blocking: GateVerdict = input.protected ? 'refuse' : 'warn';
   let integration: IntegrationView;
+  // A deploy must not wait a minute on a throttled or failing CodePipeline: a short back-off, then the verdict.
+  const reader: GateDeps = { ...deps, noSuggestions: true, backoff: deps.backoff ?? { baseMs: 200, maxMs: 1000, attempts: 3 } };
   try {
-    // Both reads at once; "no such pipeline" from either one wins over the other's error.
-    const [state, found] = await Promise.allSettled([readPipelineState(deps, pipeline, input.project), findExecutionForTag(deps, pipeline, input.project, input.tag)]);
-    const failed = [state, found].flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
-    if (failed.length) throw failed.find((e) => e instanceof SgnError && /^No pipeline named /.test(e.message)) ?? failed[0];
-    const stages = stageNames((state as PromiseFulfilledResult<Awaited<ReturnType<typeof readPipelineState>>>).value.stageStates);
-    const execution = (found as PromiseFulfilledResult<Awaited<ReturnType<typeof findExecutionForTag>>>).value;
-    const view = execution?.pipelineExecutionId ? executionView(pipeline, execution, await actionsOf(deps, pipeline, input.project, execution.pipelineExecutionId), stages, settings, deps.now()) : undefined;
+    // Two round trips: the executions (which also tell that the pipeline exists), then the
+    // stages of the pipeline and the actions of the tag's execution together.
+    const execution = await findExecutionForTag(reader, pipeline, input.project, input.tag);
+    const [state, actions] = await Promise.all([
+      readPipelineState(reader, pipeline, input.project),
+      execution?.pipelineExecutionId ? actionsOf(reader, pipeline, input.project, execution.pipelineExecutionId) : Promise.resolve([]),
+    ]);
+    const stages = stageNames(state.stageStates);
+    const view = execution?.pipelineExecutionId ? executionView(pipeline, execution, actions, stages, settings, deps.now()) : undefined;
     integration = integrationOf(input.tag, view, stages, settings);
   } catch (e) {
     // No pipeline to read: a team without one (or another name) is told, not blocked.
