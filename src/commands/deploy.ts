@@ -1,4 +1,4 @@
-import { defineCommand, type Flags } from '../cli/define.js';
+import { defineCommand, flagReader, type Flags } from '../cli/define.js';
 import { UsageError } from '../errors.js';
 import type { DeployOptions } from '../services/deploy/plan.js';
 import type { DeployResult } from '../services/deploy/deploy.js';
@@ -8,7 +8,8 @@ export function parseDeploy(args: string[], flags: Flags): DeployOptions {
   const [project, env] = args;
   validateName(project, 'project');
   validateName(env, 'environment');
-  const from = flags.from as string | undefined;
+  const f = flagReader(flags);
+  const from = f.string('from');
   if (from !== undefined) {
     validateName(from, 'environment');
     if (from === env) throw new UsageError(`--from ${from} names the target environment itself.`, 'Promote from another environment, e.g. --from staging.');
@@ -17,12 +18,12 @@ export function parseDeploy(args: string[], flags: Flags): DeployOptions {
     project,
     env,
     from,
-    yes: Boolean(flags.yes),
-    dryRun: Boolean(flags.dryRun),
-    force: Boolean(flags.force),
-    logs: Boolean(flags.logs),
-    breakLock: Boolean(flags.breakLock),
-    ...(flags.skipChecks ? { skipChecks: true } : {}),
+    yes: f.boolean('yes'),
+    dryRun: f.boolean('dryRun'),
+    force: f.boolean('force'),
+    logs: f.boolean('logs'),
+    breakLock: f.boolean('breakLock'),
+    ...(f.boolean('skipChecks') ? { skipChecks: true } : {}),
   };
 }
 
@@ -30,20 +31,12 @@ export const deployCommand = defineCommand<DeployOptions, DeployResult>({
   name: 'deploy',
   arguments: '<project> <env>',
   summary: 'promote what the source environment runs to <env>, and prove it took effect',
+  // One paragraph per line: commander wraps each at word boundaries for the terminal's width.
   description: [
-    'Promote a project: deploy what its source environment runs to <env> through',
-    'the deployer Lambda, then verify the deploy record. The source is --from, else',
-    'the setting promoteFrom of <env> (production: staging).',
-    '',
-    'Shows the plan first. Protected environments (setting "protected") ask for',
-    'confirmation, or take --yes. A lock in the deploy table keeps two people from',
-    'promoting the same project to <env> at once. The invoke waits as long as the',
-    'deployer runs and is never sent twice (only throttling is retried).',
-    'The plan shows what the pipeline\'s integration tests said about the tag; a',
-    'protected env is refused when they failed or have not finished, unless',
-    '--skip-checks (setting promotionGate turns the gate off).',
-    'Exit code 0 only when the target record shows the new tag and a newer time.',
-  ].join('\n'),
+    'Promote a project: deploy what its source environment runs to <env> through the deployer Lambda, then verify the deploy record. The source is --from, else the setting promoteFrom of <env> (production: staging).',
+    'Shows the plan first. Protected environments (setting "protected") ask for confirmation, or take --yes. A lock in the deploy table keeps two people from promoting the same project to <env> at once. The invoke waits as long as the deployer runs and is never sent twice (only throttling is retried). Exit code 0 only when the target record shows the new tag and a newer time.',
+    'The plan shows what the pipeline\'s integration tests said about the tag; a protected env is refused when they failed, have not finished or never ran, unless --skip-checks (the setting promotionGate turns the gate off).',
+  ].join('\n\n'),
   examples: [
     'sgn deploy web production',
     'sgn deploy web production --dry-run',

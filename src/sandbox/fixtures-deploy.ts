@@ -29,19 +29,63 @@ export function deployspecYaml(project: string, tag: string): string {
   return `commitref: ${tag}\nnamespace: ${project.replace(/_/g, '-')}\nenvsecret: true\nspec:\n  deploy: deploy/deployment.yml\n  service: deploy/service.yml\n`;
 }
 
+/**
+ * The files of one build's artifact: deployspec.yml plus the jinja2 templates under deploy/, as
+ * objects a real API server accepts (a Service with ports and a selector, a Deployment whose
+ * selector matches its pod labels, a named container with an image).
+ */
+export function artifactFiles(project: string, tag: string): { name: string; data: Buffer }[] {
+  const name = project.replace(/_/g, '-');
+  const deployment = [
+    'apiVersion: apps/v1',
+    'kind: Deployment',
+    'metadata:',
+    `  name: ${name}`,
+    '  namespace: {{ namespace }}',
+    '  labels:',
+    `    app: ${name}`,
+    'spec:',
+    '  replicas: 2',
+    '  selector:',
+    '    matchLabels:',
+    `      app: ${name}`,
+    '  template:',
+    '    metadata:',
+    '      labels:',
+    `        app: ${name}`,
+    '    spec:',
+    '      containers:',
+    `        - name: ${name}`,
+    '          image: {{ deploy_image }}',
+    '          ports:',
+    '            - containerPort: 8080',
+    '',
+  ].join('\n');
+  const service = [
+    'apiVersion: v1',
+    'kind: Service',
+    'metadata:',
+    `  name: ${name}`,
+    '  namespace: {{ namespace }}',
+    'spec:',
+    '  selector:',
+    `    app: ${name}`,
+    '  ports:',
+    '    - name: http',
+    '      port: 80',
+    '      targetPort: 8080',
+    '',
+  ].join('\n');
+  return [
+    { name: 'deployspec.yml', data: Buffer.from(deployspecYaml(project, tag)) },
+    { name: 'deploy/deployment.yml', data: Buffer.from(deployment) },
+    { name: 'deploy/service.yml', data: Buffer.from(service) },
+  ];
+}
+
 /** The artifact zip of one build: deployspec.yml plus the jinja2 templates under deploy/. */
 export function artifactZip(project: string, tag: string): Buffer {
-  const name = project.replace(/_/g, '-');
-  return writeZip([
-    { name: 'deployspec.yml', data: Buffer.from(deployspecYaml(project, tag)) },
-    {
-      name: 'deploy/deployment.yml',
-      data: Buffer.from(
-        `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${name}\n  namespace: {{ namespace }}\nspec:\n  template:\n    spec:\n      containers:\n        - name: ${name}\n          image: {{ deploy_image }}\n`,
-      ),
-    },
-    { name: 'deploy/service.yml', data: Buffer.from(`apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\n  namespace: {{ namespace }}\n`) },
-  ]);
+  return writeZip(artifactFiles(project, tag));
 }
 
 /** Creates a bucket unless this account already has it. */

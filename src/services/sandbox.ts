@@ -138,7 +138,7 @@ export async function sandboxStart(ctx: Context, opts: { json: boolean }): Promi
   const dir = sandboxDir(ctx.env);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const server = await ensureMoto(ctx.env, (m) => ctx.io.info(m));
-  const spinner = await ctx.io.spinner('Starting the sandbox (moto, deployer emulator, registry)...');
+  const progress = ctx.io.progress('Starting the sandbox (moto, deployer emulator, registry)');
   let state: SandboxState | undefined;
   try {
     const moto = await startMoto({ server, logFile: join(dir, 'moto.log'), detached: true });
@@ -155,15 +155,15 @@ export async function sandboxStart(ctx: Context, opts: { json: boolean }): Promi
     writeState(ctx.env, state);
     state.registry = await startRegistry(dir, join(dir, 'registry.log'));
     writeState(ctx.env, state);
-    spinner.update('Creating resources and demo data...');
+    progress.update('Creating resources and demo data');
     await seed(ctx, state);
   } catch (e) {
-    spinner.fail('The sandbox did not start.');
+    await progress.fail('The sandbox did not start.');
     await stopProcesses(state);
     rmSync(statePath(ctx.env), { force: true });
     throw e;
   }
-  spinner.succeed(`Sandbox running: moto ${state.moto.url}, deployer ${state.emulator.url}${state.registry ? `, registry ${state.registry.host}` : ' (no local registry: install docker-registry for image mirror)'}.`);
+  await progress.succeed(`Sandbox running: moto ${state.moto.url}, deployer ${state.emulator.url}${state.registry ? `, registry ${state.registry.host}` : ' (no local registry: install docker-registry for image mirror)'}.`);
   if (opts.json) ctx.io.json(state);
   else nextSteps(ctx, state);
   return 0;

@@ -23,6 +23,7 @@ export const settingSpecs = {
   environments: { type: 'list', default: ['staging', 'production'], description: 'environments, in display and promotion order' },
   promoteFrom: { type: 'map', default: { production: 'staging' }, description: 'source environment of each promotable environment (env=source,...)' },
   protected: { type: 'list', default: ['production'], description: 'environments whose deploys need confirmation' },
+  clusters: { type: 'map', default: {}, description: 'cluster name (the deployer kubeconfig\'s current context) of each environment, for render and lint (env=name,...)' },
   lockTtl: { type: 'seconds', default: 900, description: 'seconds after which an abandoned deploy lock may be taken over' },
   ecrRegistry: { type: 'string', description: 'ECR registry host[:port] override (default <account>.dkr.ecr.<region>.amazonaws.com)' },
   artifactBucket: { type: 'string', description: 'pipeline artifact bucket of `sgn releases` (default: the bucketName of the project\'s deploy records)' },
@@ -50,6 +51,7 @@ export interface Settings {
   deployerLogGroup: string;
   environments: string[];
   promoteFrom: Record<string, string>;
+  clusters: Record<string, string>;
   protected: string[];
   lockTtl: number;
   ecrRegistry?: string;

@@ -144,11 +144,15 @@ describe('unit: sgn deploy through main()', () => {
     assert.match(taken.stderr, /Took over the interrupted deploy lock/);
   });
 
-  it('given an unknown flag, then commander refuses it with the usage exit code', async () => {
+  it('given an unknown flag, then commander refuses it with the usage exit code; with --json also as one JSON document', async () => {
     const w = world();
     const res = await run(['deploy', 'web', 'production', '--yess'], w);
     assert.equal(res.code, 2);
     assert.match(res.stderr, /unknown option '--yess'/);
+    assert.equal(res.stdout, '');
+    const json = await run(['deploy', 'web', 'production', '--yess', '--json'], w);
+    assert.equal(json.code, 2);
+    assert.deepEqual(JSON.parse(json.stdout).error, { code: 'usage', message: "unknown option '--yess'", hint: 'Did you mean --yes?', exitCode: 2 });
   });
 
   it('given a bad project name, then a usage error before any AWS call (the fakes would throw)', async () => {
