@@ -1,4 +1,5 @@
 import { defineCommand, flagReader, type Flags } from '../cli/define.js';
+import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { DeployOptions } from '../services/deploy/plan.js';
 import type { DeployResult } from '../services/deploy/deploy.js';
@@ -10,6 +11,11 @@ export function parseDeploy(args: string[], flags: Flags): DeployOptions {
   validateName(env, 'environment');
   const f = flagReader(flags);
   const from = f.string('from');
+  const tag = f.string('tag');
+  if (tag !== undefined) {
+    if (from !== undefined) throw new UsageError('--tag and --from contradict each other: --tag deploys a build, --from promotes what another env runs.', 'Drop one of the two flags.');
+    validateTag(tag);
+  }
   if (from !== undefined) {
     validateName(from, 'environment');
     if (from === env) throw new UsageError(`--from ${from} names the target environment itself.`, 'Promote from another environment, e.g. --from staging.');
@@ -23,8 +29,57 @@ export function parseDeploy(args: string[], flags: Flags): DeployOptions {
     force: f.boolean('force'),
     logs: f.boolean('logs'),
     breakLock: f.boolean('breakLock'),
+    ...(tag !== undefined ? { release: { kind: 'release' as const, tag } } : {}),
     ...(f.boolean('skipChecks') ? { skipChecks: true } : {}),
   };
+}
+
+/** A build tag as the pipeline writes it (`git-3f9c2a1`): no spaces, slashes or colons. */
+export function validateTag(tag: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(tag)) throw new UsageError(`"${tag}" is not a build tag.`, 'Tags look like git-3f9c2a1; `sgn releases <project>` lists them.');
+}
+
+/** Builds the deploy's narrow dependencies from the composition root (shared by deploy and rollback). */
+export async function executeDeploy(ctx: Context, opts: DeployOptions): Promise<DeployResult> {
+  const [{ deploy }, { deployReporter }, { hostname }, cacheMod] = await Promise.all([
+    import('../services/deploy/deploy.js'),
+    import('./render/deploy.js'),
+    import('node:os'),
+    import('../services/releases/artifact-cache.js'),
+  ]);
+  const { api } = ctx;
+  // The SDK modules load while the first requests are in flight; the long-invoke client only when needed.
+  const [db, sts, ecr, s3, region] = await Promise.all([api.dynamo(), api.sts(), api.ecr(), api.s3(), api.region()]);
+  if (!opts.dryRun) api.lambda({ forLongInvoke: true }).catch(() => undefined);
+  const canPick = ctx.io.canPrompt;
+  return deploy(
+    {
+      db,
+      sts,
+      ecr,
+      s3,
+      cache: cacheMod.fileArtifactCache(cacheMod.artifactCacheDir(ctx.env)),
+      pick: canPick ? async (question, choices) => (await ctx.prompter()).select(question, choices) : undefined,
+      region,
+      lambda: () => api.lambda({ forLongInvoke: true }),
+      functionTimeout: async (name) => (await (await api.lambda()).getFunction({ FunctionName: name })).Configuration?.Timeout,
+      logs: () => api.logs(),
+      settings: ctx.settings(),
+      gate: async (input) => {
+        const [{ promotionGate, gateOff }, { setTimeout: delay }] = await Promise.all([import('../services/deploy/gate.js'), import('node:timers/promises')]);
+        const settings = ctx.settings();
+        if (!settings.promotionGate) return gateOff;
+        const deps = { codepipeline: await api.codepipeline(), settings, region, now: ctx.now, signal: ctx.signal, sleep: (ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }), onRetry: (m: string) => ctx.debug(m) };
+        return promotionGate(deps, input);
+      },
+      report: deployReporter(ctx.io, ctx.now),
+      confirm: async (question, noTtyHint) => (await ctx.prompter()).confirm(question, { default: false, noTtyHint }),
+      now: ctx.now,
+      signal: ctx.signal,
+      host: { name: hostname(), pid: process.pid },
+    },
+    opts,
+  );
 }
 
 export const deployCommand = defineCommand<DeployOptions, DeployResult>({
@@ -43,6 +98,7 @@ export const deployCommand = defineCommand<DeployOptions, DeployResult>({
     'sgn deploy web production --logs',
     'sgn deploy web production --yes --json   # in CI',
     'sgn deploy api qa --from staging',
+    'sgn deploy web production --tag git-3f9c2a1   # a build from `sgn releases web`',
     'sgn --sandbox deploy web production',
     'sgn --sandbox deploy worker production   # refused: its integration tests failed',
   ],
@@ -52,42 +108,12 @@ export const deployCommand = defineCommand<DeployOptions, DeployResult>({
     cmd.option('--dry-run', 'show the plan and the exact payload; invoke nothing');
     cmd.option('--force', 'deploy even when <env> already runs the same tag, or its image is missing from ECR');
     cmd.option('--logs', 'stream the deployer\'s log lines of this deploy while it runs');
+    cmd.option('--tag <tag>', 'deploy this build (`sgn releases <project>`) instead of what the source env runs');
     cmd.option('--skip-checks', 'promote even when the integration tests of the tag failed or have not finished');
     cmd.option('--break-lock', 'take over the lock an interrupted deploy left (only once its deployer has finished)');
   },
   json: true,
   parse: parseDeploy,
-  execute: async (ctx, opts) => {
-    const [{ deploy }, { deployReporter }, { hostname }] = await Promise.all([import('../services/deploy/deploy.js'), import('./render/deploy.js'), import('node:os')]);
-    const { api } = ctx;
-    // The SDK modules load while the first requests are in flight; the long-invoke client only when needed.
-    const [db, sts, ecr, region] = await Promise.all([api.dynamo(), api.sts(), api.ecr(), api.region()]);
-    if (!opts.dryRun) api.lambda({ forLongInvoke: true }).catch(() => undefined);
-    return deploy(
-      {
-        db,
-        sts,
-        ecr,
-        region,
-        lambda: () => api.lambda({ forLongInvoke: true }),
-        functionTimeout: async (name) => (await (await api.lambda()).getFunction({ FunctionName: name })).Configuration?.Timeout,
-        logs: () => api.logs(),
-        settings: ctx.settings(),
-        gate: async (input) => {
-          const [{ promotionGate, gateOff }, { setTimeout: delay }] = await Promise.all([import('../services/deploy/gate.js'), import('node:timers/promises')]);
-          const settings = ctx.settings();
-          if (!settings.promotionGate) return gateOff;
-          const deps = { codepipeline: await api.codepipeline(), settings, region, now: ctx.now, signal: ctx.signal, sleep: (ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }), onRetry: (m: string) => ctx.debug(m) };
-          return promotionGate(deps, input);
-        },
-        report: deployReporter(ctx.io, ctx.now),
-        confirm: async (question, noTtyHint) => (await ctx.prompter()).confirm(question, { default: false, noTtyHint }),
-        now: ctx.now,
-        signal: ctx.signal,
-        host: { name: hostname(), pid: process.pid },
-      },
-      opts,
-    );
-  },
+  execute: executeDeploy,
   render: async (ctx, result) => (await import('./render/deploy.js')).renderDeploy(ctx.io, result),
 });

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, openSync, closeSync, rmSync, writeFileSync, rena
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context } from '../context.js';
+import type { SandboxClients } from '../sandbox/resources.js';
 import { SgnError } from '../errors.js';
 import { ensureMoto, startMoto } from '../sandbox/moto.js';
 import { freePort, waitForHttp } from '../sandbox/ports.js';
@@ -100,6 +101,7 @@ async function startRegistry(dir: string, logFile: string): Promise<SandboxState
 async function seed(ctx: Context, state: SandboxState): Promise<void> {
   const clients = await sandboxClients(state.moto.url);
   await seedDemo(clients, ctx.settings(), ctx.now());
+  await seedDemoHistory(clients, ctx.settings().table, ctx.now());
   if (state.registry) {
     const { seedDemoImages } = await import('../sandbox/fixtures-images.js');
     await seedDemoImages({ host: state.registry.host });
@@ -221,4 +223,10 @@ export async function sandboxReset(ctx: Context): Promise<number> {
   await seed(ctx, state);
   ctx.io.success('Sandbox reset to the demo data.');
   return 0;
+}
+
+/** The demo's deploy history (audit items in the deploy table), in the history's own item format. */
+async function seedDemoHistory(clients: SandboxClients, table: string, now: Date): Promise<void> {
+  const [{ demoHistory }, { historyItem }, { PutItemCommand }] = await Promise.all([import('../sandbox/fixtures-deploy.js'), import('./history/audit.js'), import('@aws-sdk/client-dynamodb')]);
+  for (const entry of demoHistory(now)) await clients.dynamodb.send(new PutItemCommand({ TableName: table, Item: historyItem(entry, { id: entry.requestId.slice(-4) }) }));
 }
