@@ -116,6 +116,8 @@ function nextSteps(ctx: Context, state: SandboxState): void {
       'Try next:',
       `  ${c('sgn --sandbox ls deployed')}                   what runs where (web and worker wait for promotion)`,
       `  ${c('sgn --sandbox deploy web production')}         promote staging to production, verified`,
+      `  ${c('sgn --sandbox releases web')}                  every build of web, one with an expired image`,
+      `  ${c('sgn --sandbox rollback web production')}       back to what production ran before`,
       `  ${c('sgn --sandbox logs tail web -f')}              follow a build that is still writing`,
       `  ${c('sgn --sandbox cfg edit web staging')}          edit a config file safely`,
       state.registry
