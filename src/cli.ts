@@ -168,7 +168,12 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return ExitCode.ok;
-      // commander has already printed its one-line message.
+      // commander has already printed its one-line message; --json still gets its one document.
+      if (argv.includes('--json')) {
+        const [message, suggestion] = e.message.replace(/^error: /, '').split('\n');
+        const hint = suggestion?.replace(/^\((.*)\)$/, '$1') ?? 'See `sgn <command> --help`.';
+        streams.stdout.write(JSON.stringify({ error: { code: 'usage', message, hint, exitCode: ExitCode.usage } }, null, 2) + '\n');
+      }
       return ExitCode.usage;
     }
     throw e;
@@ -210,7 +215,8 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     ctx = createContext({ streams, env, cwd: deps.cwd ?? process.cwd(), global, signal, now: deps.now, api: deps.api });
     if (!isSpec(def)) return (await def.run(ctx, args, flags)) ?? ExitCode.ok;
     const result: unknown = await def.execute(ctx, opts);
-    if (jsonWanted) {
+    // Only a command whose --json the core declared gets its result printed as JSON here.
+    if (jsonWanted && def.json) {
       ctx.io.json(def.toJson ? await def.toJson(result, opts) : result);
       return def.exitCode?.(result, opts) ?? ExitCode.ok;
     }

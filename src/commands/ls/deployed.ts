@@ -1,14 +1,16 @@
 import { Option } from 'commander';
-import { defineCommand, type Flags } from '../../cli/define.js';
+import { defineCommand, flagReader, type Flags } from '../../cli/define.js';
 import type { DeployedResult } from '../../services/deployed.js';
 import type { LsDeployedCommandOptions } from '../render/deployed.js';
 import { validateName } from '../../names.js';
 
 export function parseLsDeployed(flags: Flags): LsDeployedCommandOptions {
-  const envs = ((flags.env as string[] | undefined) ?? []).flatMap((e) => e.split(',')).map((e) => e.trim()).filter(Boolean);
-  if (flags.project !== undefined) validateName(flags.project as string, 'project');
+  const f = flagReader(flags);
+  const envs = f.strings('env').flatMap((e) => e.split(',')).map((e) => e.trim()).filter(Boolean);
+  const project = f.string('project');
+  if (project !== undefined) validateName(project, 'project');
   for (const e of envs) validateName(e, 'environment');
-  return { project: flags.project as string | undefined, envs, wide: Boolean(flags.wide) };
+  return { project, envs, wide: f.boolean('wide') };
 }
 
 export const lsDeployed = defineCommand<LsDeployedCommandOptions, DeployedResult>({
