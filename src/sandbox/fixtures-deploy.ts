@@ -215,25 +215,28 @@ export interface DemoHistoryEntry {
  */
 export function demoHistory(now: Date, pipelineBucket = defaultPipelineBucket): DemoHistoryEntry[] {
   const ago = (minutes: number) => new Date(now.getTime() - minutes * 60_000);
-  const tag = (p: string, i: number) => gitTag(`${p}-${i}`);
-  const promoted = (project: string, i: number, at: Date, n: number): DemoHistoryEntry => ({
+  const promoted = (project: string, from: string, to: string, at: Date, n: number): DemoHistoryEntry => ({
     project,
     env: 'production',
     kind: 'promote',
     from: 'staging',
-    fromTag: tag(project, i - 1),
+    fromTag: gitTag(from),
     fromBucket: pipelineBucket,
-    fromKey: artifactKey(project, tag(project, i - 1)),
-    toTag: tag(project, i),
+    fromKey: artifactKey(project, gitTag(from)),
+    toTag: gitTag(to),
     toBucket: pipelineBucket,
-    toKey: artifactKey(project, tag(project, i)),
+    toKey: artifactKey(project, gitTag(to)),
     caller: 'arn:aws:sts::123456789012:assumed-role/developer/ana',
     result: 'deployed',
     startedAt: at,
     durationMs: 48_200 + n * 1300,
     requestId: `b7c1e2f0-5d1a-4c3e-9a7b-0d2e8f6a1c0${n}`,
   });
-  return [promoted('web', 1, ago(10 * 1440), 1), promoted('web', 2, ago(3 * 1440 + 1), 2), promoted('worker', 1, ago(9 * 1440 + 1), 3)];
+  return [
+    promoted('web', 'web-expired', 'web-0', ago(10 * 1440), 1),
+    promoted('web', 'web-0', 'web-1', ago(3 * 1440 + 1), 2),
+    promoted('worker', 'worker-0', 'worker-1', ago(9 * 1440 + 1), 3),
+  ];
 }
 
 /** Deletes one image of a repository, as an ECR lifecycle rule expiring it would. */
@@ -262,14 +265,16 @@ export async function seedDemoDeploys(
   if (opts.configBucket) await putKubeConfigs(clients.s3, opts.configBucket, ['staging', 'production']);
   const b = (p: string, n: number) => Array.from({ length: n }, (_, i) => gitTag(`${p}-${i}`));
   // Several releases per project (sgn releases), uploaded oldest first, a second apart (S3's
-  // LastModified has whole seconds); the oldest web build's image was expired by a lifecycle rule.
-  const web = b('web', 4);
-  const api = b('api', 3);
+  // LastModified has whole seconds). What runs where stays as the pipeline demo
+  // (fixtures-pipelines.ts) expects; older builds come first: web's oldest image was expired by a
+  // lifecycle rule.
+  const web = [gitTag('web-expired'), ...b('web', 3)];
+  const api = [gitTag('api-prev'), ...b('api', 2)];
   const worker = b('worker', 4);
   const billing = b('billing', 1);
-  const search = b('search', 3);
+  const search = [gitTag('search-prev'), ...b('search', 2)];
   const seeds: ProjectSeed[] = [
-    // staging ahead: waiting for promotion; production went web[1] -> web[2] with sgn (see the history below)
+    // staging ahead: waiting for promotion; production went web-0 -> web-1 with sgn (demoHistory)
     { project: 'web', builds: web, deployed: { staging: { tag: web[3], at: ago(42) }, production: { tag: web[2], at: ago(3 * 1440) } } },
     { project: 'worker', builds: worker, deployed: { staging: { tag: worker[3], at: ago(5) }, production: { tag: worker[1], at: ago(9 * 1440) } } },
     // in sync

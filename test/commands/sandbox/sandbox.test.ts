@@ -74,6 +74,18 @@ describe('sgn sandbox', function () {
     assert.equal(web.environments.production.tag, web.environments.staging.tag);
   });
 
+  it('given the sandbox, then releases, history and rollback work out of the box: web production goes back to what it ran before', async () => {
+    const releases = JSON.parse((await runSgn(['--sandbox', 'releases', 'web', '--json'], { env })).stdout) as { releases: { tag: string; image: string }[] };
+    assert.ok(releases.releases.length >= 4, 'several releases');
+    assert.ok(releases.releases.some((r) => r.image === 'missing'), 'one whose image was expired');
+    const before = JSON.parse((await runSgn(['--sandbox', 'history', 'web', 'production', '--json'], { env })).stdout) as { current: { tag: string }[]; entries: { fromTag: string; toTag: string; result: string }[] };
+    const last = before.entries.find((e) => e.result === 'deployed' && e.toTag === before.current[0].tag)!;
+    const res = await runSgn(['--sandbox', 'rollback', 'web', 'production', '--yes'], { env, timeoutMs: 120_000 });
+    assert.equal(res.code, 0, res.stderr);
+    const ls = await runSgn(['--sandbox', 'ls', 'deployed', '--project', 'web', '--json'], { env });
+    assert.equal((JSON.parse(ls.stdout) as { environments: Record<string, { tag: string }> }[])[0].environments.production.tag, last.fromTag);
+  });
+
   it('given changed data, when reset, then the demo data is back', async () => {
     const db = new DynamoDBClient({ region: state!.region, endpoint: state!.moto.url, credentials: sandboxCredentials });
     const { DeleteItemCommand } = await import('@aws-sdk/client-dynamodb');
