@@ -26,7 +26,7 @@ const mb = (name, fallback) => Number(process.env[name] ?? fallback);
  * skopeo: `bench/multi:1` (two platforms, a shared base and two layers each, about
  * MIRROR_BENCH_MB in all) and `bench/big:1` (one platform, one MIRROR_BENCH_BIG_MB layer).
  */
-async function prepare({ motoUrl, log = () => undefined, onStop }) {
+export async function prepare({ motoUrl, log = () => undefined, onStop }) {
   const { startRegistry } = await import('../test/helpers/registry.ts');
   const { multiArchImage, randomLayerFile, gzipLayer, writeOciLayout } = await import('../src/sandbox/fixtures-images.ts');
   const { ECRClient, GetAuthorizationTokenCommand } = await import('@aws-sdk/client-ecr');
