@@ -114,6 +114,7 @@ export function createContext(input: ContextInput): Context {
         lambda: async (opts) => (await apisOf()).lambda(opts),
         ecr: async () => (await apisOf()).ecr(),
         codebuild: async () => (await apisOf()).codebuild(),
+        codepipeline: async () => (await apisOf()).codepipeline(),
         sts: async () => (await apisOf()).sts(),
         region: async () => (await apisOf()).region(),
       };
@@ -153,7 +154,7 @@ async function findSandbox(env: NodeJS.ProcessEnv): Promise<(Target['sandbox'] &
     clients: {
       region: s.region,
       endpoint: s.moto.url,
-      serviceEndpoints: { lambda: s.emulator.url, codebuild: s.emulator.url },
+      serviceEndpoints: { lambda: s.emulator.url, codebuild: s.emulator.url, codepipeline: s.emulator.url },
       credentials: sandboxCredentials,
     },
   };

@@ -5,6 +5,7 @@ import type { LogsApi } from './logs.js';
 import type { LambdaApi } from './lambda.js';
 import type { EcrApi } from './ecr.js';
 import type { CodeBuildApi } from './codebuild.js';
+import type { CodePipelineApi } from './codepipeline.js';
 import type { StsApi } from './sts.js';
 
 /**
@@ -20,6 +21,7 @@ export interface AwsApis {
   lambda(opts?: { forLongInvoke?: boolean }): Promise<LambdaApi>;
   ecr(): Promise<EcrApi>;
   codebuild(): Promise<CodeBuildApi>;
+  codepipeline(): Promise<CodePipelineApi>;
   sts(): Promise<StsApi>;
   /** The region every client uses. */
   region(): Promise<string>;
@@ -41,6 +43,7 @@ export function createAwsApis(factory: AwsFactory): AwsApis {
     lambda: (opts = {}) => (opts.forLongInvoke ? longLambda() : lambda()),
     ecr: memo(async () => (await import('./ecr.js')).ecrApi(factory)),
     codebuild: memo(async () => (await import('./codebuild.js')).codeBuildApi(factory)),
+    codepipeline: memo(async () => (await import('./codepipeline.js')).codePipelineApi(factory)),
     sts: memo(async () => (await import('./sts.js')).stsApi(factory)),
     region: () => factory.region(),
   };

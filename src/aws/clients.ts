@@ -4,6 +4,7 @@ import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import type { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { SgnError } from '../errors.js';
 import { version } from '../version.js';
@@ -38,6 +39,7 @@ export interface AwsFactory {
   lambda(opts?: { forLongInvoke?: boolean }): Promise<LambdaClient>;
   ecr(): Promise<ECRClient>;
   codebuild(): Promise<CodeBuildClient>;
+  codepipeline(): Promise<CodePipelineClient>;
   sts(): Promise<STSClient>;
   /** The region clients use, resolved from settings, env and profile. */
   region(): Promise<string>;
@@ -68,6 +70,7 @@ export function createAwsFactory(settings: ClientSettings, env: NodeJS.ProcessEn
     logs: memo(async () => new (await import('@aws-sdk/client-cloudwatch-logs')).CloudWatchLogsClient(common('logs'))),
     ecr: memo(async () => new (await import('@aws-sdk/client-ecr')).ECRClient(common('ecr'))),
     codebuild: memo(async () => new (await import('@aws-sdk/client-codebuild')).CodeBuildClient(common('codebuild'))),
+    codepipeline: memo(async () => new (await import('@aws-sdk/client-codepipeline')).CodePipelineClient(common('codepipeline'))),
     sts: memo(async () => new (await import('@aws-sdk/client-sts')).STSClient(common('sts'))),
     lambda: async (opts = {}) => {
       const { LambdaClient } = await import('@aws-sdk/client-lambda');

@@ -1,5 +1,6 @@
 import type { CommandDef, GroupDef } from '../cli/define.js';
 import { deployCommand } from './deploy.js';
+import { statusCommand } from './status.js';
 import { releasesCommand } from './releases.js';
 import { lsGroup } from './ls/index.js';
 import { logsGroup } from './logs/index.js';
@@ -11,4 +12,4 @@ import { doctorCommand } from './doctor.js';
 import { completionCommand } from './completion.js';
 
 /** The command tree, in help order. A new command is one file and one line here. */
-export const commandTree: (CommandDef | GroupDef)[] = [deployCommand, releasesCommand, lsGroup, logsGroup, cfgGroup, imageGroup, configGroup, doctorCommand, sandboxGroup, completionCommand];
+export const commandTree: (CommandDef | GroupDef)[] = [deployCommand, releasesCommand, statusCommand, lsGroup, logsGroup, cfgGroup, imageGroup, configGroup, doctorCommand, sandboxGroup, completionCommand];

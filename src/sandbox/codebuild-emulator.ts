@@ -115,6 +115,8 @@ export interface CodebuildEmulator {
   injectFault(operation: string, fault: EmulatorFault, times?: number): void;
   /** The next `times` calls of `operation` are refused as AWS refuses a caller without the permission. */
   denyAccess(operation: string, times?: number): void;
+  /** Resolves once the next `operation` request has been answered (tests order events by it). */
+  answered(operation: string): Promise<void>;
   /** Forgets every project, build and fault. */
   reset(): void;
 }
@@ -275,7 +277,8 @@ export function createCodebuildEmulator(opts: CodebuildEmulatorOptions = {}): Co
       if (!project) throw new ApiError('ResourceNotFoundException', `The provided project ${projectArn(name)} does not exist`);
       // AWS: newest first unless asked; sorting a project with more than 100 builds is refused.
       if (body.sortOrder !== undefined && project.builds.length > pageSize) throw new ApiError('InvalidInputException', 'Sort order cannot be specified for projects with more than 100 builds');
-      const ids = project.builds.map((b) => b.id);
+      // In start order, as build numbers go (fixtures may seed a build in the past after a newer one).
+      const ids = [...project.builds].sort((a, b) => a.startTime.getTime() - b.startTime.getTime()).map((b) => b.id);
       if (body.sortOrder !== 'ASCENDING') ids.reverse();
       const { slice, nextToken } = page(ids, body.nextToken);
       return { ids: slice, ...(nextToken ? { nextToken } : {}) };
@@ -323,9 +326,11 @@ export function createCodebuildEmulator(opts: CodebuildEmulatorOptions = {}): Co
     res.end(text);
   };
 
+  const waiters = new Map<string, (() => void)[]>();
   const emulator: CodebuildEmulator = {
     region,
     accountId,
+    answered: (operation) => new Promise<void>((resolve) => waiters.set(operation, [...(waiters.get(operation) ?? []), resolve])),
     async handle(req, res) {
       const header = req.headers['x-amz-target'];
       if (req.method !== 'POST' || typeof header !== 'string' || !header.startsWith(target)) return false;
@@ -348,6 +353,9 @@ export function createCodebuildEmulator(opts: CodebuildEmulatorOptions = {}): Co
         const handler = operations[op];
         if (!handler) throw new ApiError('UnknownOperationException', `The sgn CodeBuild emulator does not serve ${op}.`);
         send(res, 200, handler(body));
+        const waiting = waiters.get(op) ?? [];
+        waiters.delete(op);
+        for (const w of waiting) w();
       } catch (e) {
         if (e instanceof ApiError) send(res, e.status, { __type: e.code, message: e.message }, e.code);
         else send(res, 500, { __type: 'InternalFailure', message: (e as Error).message }, 'InternalFailure');

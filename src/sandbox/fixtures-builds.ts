@@ -158,6 +158,8 @@ export interface LiveBuildInput {
   streamLater?: boolean;
   /** The project's log group. Default /aws/codebuild/<project>. */
   logGroup?: string;
+  /** The first line is written only after this settles (tests: after the CLI first looked). */
+  startAfter?: Promise<unknown>;
 }
 
 export interface LiveBuild {
@@ -229,7 +231,8 @@ export async function startLiveBuild(deps: BuildFixtureDeps, input: LiveBuildInp
     timer = setTimeout(run, interval);
   };
   const run = () => void tick().catch((e) => rejectDone(e));
-  timer = setTimeout(run, interval);
+  if (input.startAfter) void input.startAfter.then(() => (stopped ? undefined : (timer = setTimeout(run, interval))));
+  else timer = setTimeout(run, interval);
   return {
     buildId: id,
     written,

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { homedir } from 'node:os';
-import { SgnError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { envNameFor, isSettingKey, settingKeys, settingSpecs, type SettingKey, type SettingSpec, type Settings } from './schema.js';
+import { chainedPromoteFrom, crossProblem, valueProblem } from './validate.js';
 
 export const teamFileName = '.sgn.json';
 
@@ -34,8 +35,44 @@ export function findTeamFile(cwd: string): string | undefined {
   }
 }
 
-/** Parses one setting from text (env var, flag, `sgn config set`) into its typed value. */
+/** Parses one setting from text (env var, flag, `sgn config set`) into its typed, checked value. */
 export function parseSettingText(key: SettingKey, text: string, where: string): unknown {
+  const value = parseText(key, text, where);
+  const problem = valueProblem(key, value);
+  if (problem) throw new UsageError(`${where}: ${key} ${problem}, not "${text}".`, where.startsWith('SGN_') ? `Fix or unset ${where}.` : `Example: ${exampleCommand(key)}`);
+  return value;
+}
+
+/** A value of each setting that sgn accepts, for hints. */
+export function exampleValue(key: SettingKey, environments?: string[]): string {
+  switch (key) {
+    case 'region':
+      return 'eu-west-1';
+    case 'profile':
+      return 'default';
+    case 'ecrRegistry':
+      return '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
+    case 'mirrorLifecyclePolicy':
+      return '@ecr-lifecycle.json';
+    case 'promoteFrom':
+      return environments && environments.length > 1 ? chainedPromoteFrom(environments) : 'production=staging';
+    case 'configKey':
+      return "'{project}/{env}/config'";
+    default: {
+      const d = (settingSpecs[key] as { default?: unknown }).default;
+      if (Array.isArray(d)) return d.join(',');
+      if (typeof d === 'object' && d !== null) return Object.entries(d).map(([k, v]) => `${k}=${v}`).join(',');
+      return String(d);
+    }
+  }
+}
+
+/** A `sgn config set` command that sgn accepts for this key (for hints). */
+export function exampleCommand(key: SettingKey, opts: { team?: boolean; environments?: string[] } = {}): string {
+  return `sgn config set ${key} ${exampleValue(key, opts.environments)}${opts.team ? ' --team' : ''}`;
+}
+
+function parseText(key: SettingKey, text: string, where: string): unknown {
   const spec: SettingSpec = settingSpecs[key];
   switch (spec.type) {
     case 'string':
@@ -73,11 +110,20 @@ function parseJson(text: string, where: string): unknown {
   }
 }
 
-/** Checks a value read from a JSON file against the setting's type; names the file and key. */
-export function checkValue(key: SettingKey, value: unknown, where: string): unknown {
+/** Checks a value read from a JSON file against the setting's type and rules; names the file and key. */
+export function checkValue(key: SettingKey, value: unknown, where: string, opts: { team?: boolean } = {}): unknown {
+  const typed = checkType(key, value, where, opts);
+  const problem = valueProblem(key, typed);
+  if (problem) {
+    throw new UsageError(`${where}: setting "${key}" ${problem}, but is ${JSON.stringify(value)}.`, `Fix it with \`${exampleCommand(key, opts)}\` (or remove it: \`sgn config set ${key} --unset${opts.team ? ' --team' : ''}\`).`);
+  }
+  return typed;
+}
+
+function checkType(key: SettingKey, value: unknown, where: string, opts: { team?: boolean }): unknown {
   const spec: SettingSpec = settingSpecs[key];
   const fail = (expected: string) =>
-    new SgnError(`${where}: setting "${key}" must be ${expected}, but is ${JSON.stringify(value)}.`, { hint: `Fix it with \`sgn config set ${key} ...\` or edit the file.` });
+    new UsageError(`${where}: setting "${key}" must be ${expected}, but is ${JSON.stringify(value)}.`, `Fix it with \`${exampleCommand(key, opts)}\` (or remove it: \`sgn config set ${key} --unset${opts.team ? ' --team' : ''}\`).`);
   switch (spec.type) {
     case 'string':
       if (typeof value !== 'string' || value === '') throw fail('a non-empty string');
@@ -99,29 +145,34 @@ export function checkValue(key: SettingKey, value: unknown, where: string): unkn
   }
 }
 
-function readSettingsFile(path: string): Record<string, unknown> {
+/** Reads a settings file as JSON, unchecked (`sgn config set` repairs files that fail the checks). */
+export function readSettingsJson(path: string): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new SgnError(`Cannot read settings file ${path}: ${(e as Error).message}.`);
+    throw new UsageError(`Cannot read settings file ${path}: ${(e as Error).message}.`, 'Fix its permissions, or remove it.');
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new SgnError(`Settings file ${path} is not valid JSON (${(e as Error).message}).`, { hint: 'Fix or delete the file; `sgn config path` shows which files are read.' });
+    throw new UsageError(`Settings file ${path} is not valid JSON (${(e as Error).message}).`, 'Fix the file in an editor, or remove it; `sgn config path` shows which files are read.');
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new SgnError(`Settings file ${path} must hold a JSON object of settings.`);
+    throw new UsageError(`Settings file ${path} must hold a JSON object of settings.`, 'Fix the file in an editor, or remove it.');
   }
-  const obj = data as Record<string, unknown>;
+  return data as Record<string, unknown>;
+}
+
+function readSettingsFile(path: string, team: boolean): Record<string, unknown> {
+  const obj = readSettingsJson(path);
   for (const [key, value] of Object.entries(obj)) {
     if (!isSettingKey(key)) {
-      throw new SgnError(`Settings file ${path} has an unknown setting "${key}".`, { hint: `Known settings: ${settingKeys.join(', ')}.` });
+      throw new UsageError(`Settings file ${path} has an unknown setting "${key}".`, `Remove it with \`sgn config set ${key} --unset${team ? ' --team' : ''}\`; known settings: ${settingKeys.join(', ')}.`);
     }
-    checkValue(key, value, path);
+    checkValue(key, value, path, { team });
   }
   return obj;
 }
@@ -137,8 +188,8 @@ export interface LoadSettingsInput {
 export function loadSettings(input: LoadSettingsInput): ResolvedSettings {
   const userFile = userSettingsPath(input.env);
   const teamFile = findTeamFile(input.cwd);
-  const user = readSettingsFile(userFile);
-  const team = teamFile ? readSettingsFile(teamFile) : {};
+  const user = readSettingsFile(userFile, false);
+  const team = teamFile ? readSettingsFile(teamFile, true) : {};
   const values: Record<string, unknown> = {};
   const sources: ResolvedSettings['sources'] = {};
 
@@ -165,5 +216,41 @@ export function loadSettings(input: LoadSettingsInput): ResolvedSettings {
   // The standard AWS variables fill region and profile when sgn's own layers say nothing.
   values.region ??= input.env.AWS_REGION || input.env.AWS_DEFAULT_REGION || undefined;
   values.profile ??= input.env.AWS_PROFILE || undefined;
-  return { values: values as unknown as Settings, sources, teamFile, userFile };
+  if (sources.promoteFrom?.source === 'default') values.promoteFrom = defaultPromoteFrom(values.environments as string[]);
+  const resolved = { values: values as unknown as Settings, sources, teamFile, userFile };
+  checkResolved(resolved);
+  return resolved;
+}
+
+function describeSource(r: ResolvedSettings, key: SettingKey): string {
+  const s = r.sources[key];
+  if (!s) return '';
+  if (s.file) return ` (from ${s.file})`;
+  if (s.source === 'env') return ` (from ${envNameFor(key)})`;
+  if (s.source === 'flag') return ' (from -c)';
+  return ' (the default)';
+}
+
+/**
+ * The default promoteFrom (production <- staging, from pipeline-contract.md) where those
+ * environments exist: a team whose environments are dev and qa has no default promotion.
+ */
+export function defaultPromoteFrom(environments: string[]): Record<string, string> {
+  const known = new Set(environments);
+  return Object.fromEntries(Object.entries(settingSpecs.promoteFrom.default).filter(([t, s]) => known.has(t) && known.has(s)));
+}
+
+/**
+ * Checks settings against each other (promoteFrom names known environments); names where each
+ * came from. `fix` replaces the hint (config set knows which key the user is changing).
+ */
+export function checkResolved(r: ResolvedSettings, fix?: string): void {
+  const cross = crossProblem(r.values);
+  if (!cross) return;
+  const src = r.sources.promoteFrom;
+  fix ??=
+    src?.source === 'env'
+      ? `Fix or unset ${envNameFor('promoteFrom')}.`
+      : `Fix it with \`${exampleCommand('promoteFrom', { team: src?.source === 'team', environments: r.values.environments })}\`.`;
+  throw new UsageError(`The setting promoteFrom${describeSource(r, 'promoteFrom')} ${cross.problem}${describeSource(r, 'environments')}.`, fix);
 }

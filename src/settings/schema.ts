@@ -29,6 +29,11 @@ export const settingSpecs = {
   artifactPrefix: { type: 'string', description: 'key prefix of a project\'s build artifacts, e.g. {project}/BuildArtif/ (default: from the objectKey of its deploy records)' },
   mirrorPrefix: { type: 'string', default: 'mirror/', description: 'prefix of mirrored image repositories in ECR' },
   mirrorLifecyclePolicy: { type: 'string', description: 'ECR lifecycle policy (JSON text or @file) for repositories sgn creates' },
+  pipeline: { type: 'string', default: '{project}', description: 'CodePipeline name pattern of a project' },
+  buildStage: { type: 'string', default: 'Build', description: 'name of the pipeline stage that builds (CodeBuild)' },
+  deployStage: { type: 'string', default: 'Deploy', description: 'name of the pipeline stage that deploys to staging' },
+  integrationStage: { type: 'string', default: 'IntegrationTests', description: 'name of the pipeline stage that runs the integration tests' },
+  promotionGate: { type: 'boolean', default: true, description: 'refuse to promote to a protected env a tag whose integration tests failed or still run' },
 } as const satisfies Record<string, SettingSpec>;
 
 export type SettingKey = keyof typeof settingSpecs;
@@ -52,6 +57,11 @@ export interface Settings {
   artifactPrefix?: string;
   mirrorPrefix: string;
   mirrorLifecyclePolicy?: string;
+  pipeline: string;
+  buildStage: string;
+  deployStage: string;
+  integrationStage: string;
+  promotionGate: boolean;
 }
 
 export const settingKeys = Object.keys(settingSpecs) as SettingKey[];

@@ -106,7 +106,7 @@ export async function startFaultProxy(upstream: string, rules: FaultRule[] = [])
       up.end(body);
     });
 
-  const server = http.createServer(async (req: IncomingMessage, res: ServerResponse) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const rule = current.find((r) => matches(r, req));
     if (rule && rule.times !== undefined) rule.times--;
     const fault: Fault = rule?.fault ?? { kind: 'pass' };
@@ -180,6 +180,13 @@ export async function startFaultProxy(upstream: string, rules: FaultRule[] = [])
         return;
       }
     }
+  };
+  // A handler that throws answers 502 instead of leaving the request hanging.
+  const server = http.createServer((req: IncomingMessage, res: ServerResponse) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end();
+    });
   });
   server.on('connection', (s: Socket) => {
     sockets.add(s);

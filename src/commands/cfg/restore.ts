@@ -10,7 +10,7 @@ export function parseCfgRestore(args: string[], flags: Flags): CfgRestoreOptions
   validateCfgEnv(env);
   const versionId = parseVersionId(flags.versionId);
   if (!versionId) throw new UsageError('Say which version to restore with --version-id <id>.', `List them with: sgn cfg history ${project} ${env}`);
-  return { project, env, versionId, yes: Boolean(flags.yes) };
+  return { project, env, versionId, yes: Boolean(flags.yes), showValues: Boolean(flags.showValues) };
 }
 
 export const cfgRestore: CommandDef = {
@@ -22,6 +22,7 @@ export const cfgRestore: CommandDef = {
   options: (cmd) => {
     cmd.option('--version-id <id>', 'the version to restore (see `sgn cfg history`)');
     cmd.option('-y, --yes', 'restore without asking (needed without a terminal)');
+    cmd.option('--show-values', 'show config values in the diff (hidden by default: keys and line numbers only)');
   },
   run: async (ctx, args, flags) => {
     const opts = parseCfgRestore(args, flags);

@@ -24,6 +24,16 @@ export function parseLogsTail(args: string[], flags: Flags, now: Date): LogsTail
   if (flags.json && flags.timestamps) throw new UsageError('--timestamps is for text output; --json already has a timestamp on every line.', 'Drop one of the two flags.');
   if (flags.wait && build !== undefined) throw new UsageError('--wait waits for the next build, and --build names one: use one of them.', 'sgn logs tail web --wait');
   const wait = Boolean(flags.wait);
+  let tail: number | undefined;
+  if (flags.tail !== undefined) {
+    tail = /^\d+$/.test(String(flags.tail).trim()) ? Number(flags.tail) : NaN;
+    if (!(tail! >= 1 && tail! <= 1_000_000)) throw new UsageError(`-n/--tail takes a number of lines, not "${String(flags.tail)}".`, 'Example: sgn logs tail web -n 50');
+    if (flags.follow || wait) throw new UsageError('-n/--tail prints the end of a build\'s log; it does not follow yet.', 'Drop -f/--wait, or drop -n.');
+    if (filter !== undefined || since !== undefined) throw new UsageError('-n/--tail reads the end of the log; --filter and --since choose lines differently.', 'Use one of them.');
+  }
+  const failed = Boolean(flags.failed);
+  if (failed && (flags.follow || wait)) throw new UsageError('--failed prints the failed phase of a build that has ended; it does not follow.', 'Drop -f/--wait: sgn logs tail web --failed');
+  if (failed && (filter !== undefined || since !== undefined)) throw new UsageError('--failed chooses the failed phase\'s lines; --filter and --since choose lines differently.', 'Use one of them.');
   return {
     project,
     build: build?.trim(),
@@ -34,6 +44,8 @@ export function parseLogsTail(args: string[], flags: Flags, now: Date): LogsTail
     follow: Boolean(flags.follow) || wait,
     wait,
     exitStatus: Boolean(flags.exitStatus),
+    ...(failed ? { failed } : {}),
+    ...(tail !== undefined ? { tail } : {}),
   };
 }
 
@@ -42,13 +54,15 @@ export const logsTail: CommandDef = {
   arguments: '[project]',
   summary: "print or follow a build's log",
   description:
-    "Prints the log of a project's latest CodeBuild build (or of --build <id>) from CloudWatch Logs, every line once and in order. The project is the argument, else the repository name of this folder's git remote \"origin\".\n\nWith -f it follows the build until it ends and says how it ended; --exit-status makes the exit code 0 only when the build SUCCEEDED, 1 otherwise.",
+    "Prints the log of a project's latest CodeBuild build (or of --build <id>) from CloudWatch Logs, every line once and in order. The project is the argument, else the repository name of this folder's git remote \"origin\".\n\nWith -f it follows the build until it ends and says how it ended; --exit-status makes the exit code 0 only when the build SUCCEEDED, 1 otherwise.\n\n--failed prints only the lines of the phase that failed, and -n/--tail N the last N lines (of a build that has ended, or so far).",
   examples: [
     'sgn logs tail web',
     'sgn logs tail -f                      # the project of this git repository, until its build ends',
     'sgn logs tail web -f --exit-status && sgn deploy web production',
     'sgn logs tail web --wait              # wait for the next build, then follow it',
     'sgn logs tail web --since 10m --filter ERROR',
+    'sgn logs tail web --failed                # only the phase that failed',
+    'sgn logs tail web -n 50                   # the last 50 lines',
     'sgn logs tail --build web:0b6e1c52-5d0e-4c6a-9a55-2f1b8f1c8a11 --timestamps',
     "sgn logs tail web --json | jq -r 'select(.message | test(\"npm ERR\")) | .timestamp'",
   ],
@@ -58,6 +72,8 @@ export const logsTail: CommandDef = {
     cmd.option('--exit-status', 'exit 1 unless the build SUCCEEDED (with -f: once it ends)');
     cmd.option('-b, --build <id>', 'this build (<project>:<uuid> or the UUID part) instead of the latest');
     cmd.option('--since <when>', 'only lines since a duration ago (30s, 10m, 2h, 1d) or an ISO 8601 time');
+    cmd.option('--failed', 'only the lines of the phase that failed (a build that has ended)');
+    cmd.option('-n, --tail <lines>', 'only the last <lines> lines');
     cmd.option('--filter <pattern>', 'only lines matching a CloudWatch Logs filter pattern (ERROR, "npm ERR!", ?ERROR ?WARN)');
     cmd.option('-t, --timestamps', 'prefix each line with its time (ISO 8601, UTC)');
     cmd.option('--json', 'one JSON object per line: {"build", "timestamp", "message"}');

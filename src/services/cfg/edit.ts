@@ -3,6 +3,9 @@
  * conditional upload. If the file changed meanwhile, the other person's change is shown and
  * the user's edit is re-applied on top of it (a three-way merge), never over it.
  */
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import type { Context } from '../../context.js';
 import { CancelledError, ConflictError, SgnError, UsageError } from '../../errors.js';
 import { formatAge } from '../../time.js';
@@ -18,6 +21,10 @@ export interface CfgEditOptions {
   project: string;
   env?: string;
   yes: boolean;
+  /** Show config values in diffs (hidden by default: they are secrets). */
+  showValues: boolean;
+  /** Resume an edit kept by an earlier refused or conflicting run: the editor opens with this text. */
+  fromFile?: string;
 }
 
 /** The version the next upload must replace: what was fetched, or (after a conflict) theirs. */
@@ -74,6 +81,7 @@ export async function cfgEdit(ctx: Context, opts: CfgEditOptions, deps: CfgDeps 
   if (!stored) assertKnownEnv(cfg, env);
   const base = baseFrom(stored, text ?? '');
   const startText = text ?? newFileTemplate(opts.project, env);
+  const resumed = opts.fromFile === undefined ? undefined : readKeptEdit(opts.fromFile);
   const editor = editorCommand(ctx.env);
 
   if (stored && base.validation.errors.length) printProblems(io, base.validation, io.err.yellow(`The stored file already has problems; fix them while you are in there:`));
@@ -81,14 +89,68 @@ export async function cfgEdit(ctx: Context, opts: CfgEditOptions, deps: CfgDeps 
 
   const ws = createWorkspace(await tempRoot(ctx), `${opts.project}-${env}.ini`);
   try {
-    ws.write(encoder.encode(startText));
-    return await editLoop(cfg, ref, ws, editor, base, startText, opts.yes);
+    ws.write(resumed ?? encoder.encode(startText));
+    const code = await editLoop(cfg, ref, ws, editor, base, startText, opts);
+    if (resumed && opts.fromFile && isKeptEditPath(ctx.env, opts.fromFile)) rmSync(opts.fromFile, { force: true });
+    return code;
+  } catch (e) {
+    // A refused, conflicting or failed edit is not thrown away: the user's text goes to a
+    // private file they can resume from (like kubectl edit).
+    let edited: Uint8Array | undefined;
+    try {
+      edited = ws.read();
+    } catch {
+      edited = undefined;
+    }
+    if (edited && new TextDecoder().decode(edited) !== startText) {
+      const path = keepEdit(ctx.env, `${opts.project}-${env}`, edited, ctx.now());
+      io.warn(`Your edit is kept in ${path} (readable only by you). Resume it with \`sgn cfg edit ${opts.project} ${env} --from-file ${path}${opts.yes ? ' --yes' : ''}\`.`);
+    }
+    throw e;
   } finally {
     ws.remove();
   }
 }
 
-async function editLoop(cfg: Cfg, ref: ConfigRef, ws: Workspace, editor: string, initial: Base, startText: string, yes: boolean): Promise<number> {
+/** The private folder of kept edits: $XDG_STATE_HOME/sgn/edits (0700). */
+export function keptEditsDir(env: NodeJS.ProcessEnv): string {
+  return join(env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state'), 'sgn', 'edits');
+}
+
+function isKeptEditPath(env: NodeJS.ProcessEnv, path: string): boolean {
+  return resolve(dirname(path)) === resolve(keptEditsDir(env));
+}
+
+/** Writes an edit to a new 0600 file in the 0700 kept-edits folder; returns its path. */
+function keepEdit(env: NodeJS.ProcessEnv, name: string, bytes: Uint8Array, now: Date): string {
+  const dir = keptEditsDir(env);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+  for (let n = 0; ; n++) {
+    const path = join(dir, `${name}-${stamp}${n ? `-${n}` : ''}.ini`);
+    try {
+      writeFileSync(path, bytes, { mode: 0o600, flag: 'wx' });
+      return path;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
+
+function readKeptEdit(path: string): Uint8Array {
+  try {
+    const bytes = readFileSync(path);
+    if (bytes.length > maxConfigFileBytes) throw new UsageError(`${path} is larger than a config file can be (${maxConfigFileBytes} bytes).`);
+    return new Uint8Array(bytes);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`--from-file ${path} cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, 'Name the file an earlier sgn cfg edit kept (it printed the path).');
+  }
+}
+
+async function editLoop(cfg: Cfg, ref: ConfigRef, ws: Workspace, editor: string, initial: Base, startText: string, opts: CfgEditOptions): Promise<number> {
+  const { yes, showValues } = opts;
   const { ctx } = cfg;
   const { io } = ctx;
   let base = initial;
@@ -132,7 +194,7 @@ async function editLoop(cfg: Cfg, ref: ConfigRef, ws: Workspace, editor: string,
     if (validation.warnings.length) printProblems(io, { errors: [], warnings: validation.warnings });
 
     io.info('');
-    printDiff(io, base.lines, lines, { before: versionLabel(ref, base.stored, ctx.now()), after: base === initial ? 'your edit' : 'your edit on top of theirs' });
+    printDiff(io, base.lines, lines, { before: versionLabel(ref, base.stored, ctx.now()), after: base === initial ? 'your edit' : 'your edit on top of theirs' }, { showValues });
     io.info(io.err.dim(`Keys: ${describeKeyChanges(keyChanges(base.validation.entries, validation.entries))}.`));
     if (!yes) {
       const prompter = await ctx.prompter();
@@ -163,7 +225,7 @@ async function editLoop(cfg: Cfg, ref: ConfigRef, ws: Workspace, editor: string,
       continue;
     }
     io.warn(`${s3Url(ref)} was changed by someone else while you were editing${theirs.stored.lastModified ? ` (${formatAge(theirs.stored.lastModified, ctx.now())})` : ''}. Their change:`);
-    printDiff(io, base.lines, theirsBase.lines, { before: versionLabel(ref, base.stored, ctx.now()), after: versionLabel(ref, theirs.stored, ctx.now()) });
+    printDiff(io, base.lines, theirsBase.lines, { before: versionLabel(ref, base.stored, ctx.now()), after: versionLabel(ref, theirs.stored, ctx.now()) }, { showValues });
     io.info(io.err.dim(`Keys: ${describeKeyChanges(keyChanges(base.validation.entries, theirsBase.validation.entries))}.`));
     const merged = merge3(base.lines, lines, theirsBase.lines, { ours: 'your edit', theirs: `their version${theirs.stored.versionId ? ` ${theirs.stored.versionId}` : ''}` });
     const mergedText = joinLines(merged.lines);

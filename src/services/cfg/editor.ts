@@ -78,7 +78,11 @@ export async function runEditor(ctx: Context, command: string, file: string): Pr
     cancelSignal: ctx.signal,
     forceKillAfterDelay: 2000,
   });
-  if (result.isCanceled || ctx.signal.aborted) throw new InterruptedError('Interrupted; the editor was stopped and nothing was uploaded.');
+  if (result.isCanceled || ctx.signal.aborted || result.signal === 'SIGINT') throw new InterruptedError('Interrupted; the editor was stopped and nothing was uploaded.');
+  if (result.signal) {
+    // Killed (SIGTERM, SIGKILL, SIGHUP when its terminal went away): it ran, then died.
+    throw new ExternalCommandError(`The editor (${command}) was killed by ${result.signal}; nothing was uploaded.`, 'Run the command again to retry.');
+  }
   if (result.failed && result.exitCode === undefined) {
     throw new ExternalCommandError(`Could not start the editor (${command}).`, 'Set VISUAL or EDITOR to an editor that is installed, e.g. export EDITOR=nano', result);
   }

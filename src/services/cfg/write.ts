@@ -28,6 +28,8 @@ export interface CfgRestoreOptions {
   env: string;
   versionId: string;
   yes: boolean;
+  /** Show config values in the diff (hidden by default: they are secrets). */
+  showValues: boolean;
 }
 
 /** `sgn cfg restore --version-id`: makes an old version the current one, if nobody changed it meanwhile. */
@@ -50,7 +52,7 @@ export async function cfgRestore(ctx: Context, opts: CfgRestoreOptions, deps: Cf
   }
   const now = ctx.now();
   const currentLabel = current.stored ? `${ref.key} (current${current.stored.versionId ? `, version ${current.stored.versionId}` : ''})` : `${ref.key} (deleted)`;
-  printDiff(io, splitLines(current.text), splitLines(old.text), { before: currentLabel, after: `${ref.key} (version ${opts.versionId}${old.stored.lastModified ? `, ${formatAge(old.stored.lastModified, now)}` : ''})` });
+  printDiff(io, splitLines(current.text), splitLines(old.text), { before: currentLabel, after: `${ref.key} (version ${opts.versionId}${old.stored.lastModified ? `, ${formatAge(old.stored.lastModified, now)}` : ''})` }, { showValues: opts.showValues });
   io.info(io.err.dim(`Keys: ${describeKeyChanges(keyChanges(validateConfig(current.text).entries, oldValidation.entries))}.`));
   if (!opts.yes) {
     const prompter = await ctx.prompter();

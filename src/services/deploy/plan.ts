@@ -3,6 +3,7 @@ import type { EcrApi } from '../../aws/ecr.js';
 import type { StsApi } from '../../aws/sts.js';
 import { SgnError, UsageError, awsErrorName, explainAwsError } from '../../errors.js';
 import type { Settings } from '../../settings/schema.js';
+import { promotionCycle } from '../../settings/validate.js';
 import { getRecord, tableError, type DeployRecord } from '../records.js';
 
 /** What `sgn deploy` was asked to do, validated. */
@@ -43,17 +44,35 @@ export interface PromotePlan {
   protected: boolean;
 }
 
+/**
+ * A promoteFrom that gives `env` a source and that sgn accepts (known environments, no cycle,
+ * the other pairs kept): the environment before it in the settings' order first.
+ */
+export function proposedPromoteFrom(settings: Settings, env: string): string | undefined {
+  const envs = settings.environments;
+  const i = envs.indexOf(env);
+  if (i < 0) return undefined;
+  for (const candidate of [...envs.slice(0, i).reverse(), ...envs.slice(i + 1)]) {
+    const map = { ...settings.promoteFrom, [env]: candidate };
+    if (!promotionCycle(map)) return Object.entries(map).map(([t, s]) => `${t}=${s}`).join(',');
+  }
+  return undefined;
+}
+
 /** The source environment of a promotion: `--from`, else the target's `promoteFrom`. */
 export function sourceEnvFor(settings: Settings, env: string, from?: string): string {
   if (from) return from;
   const source = settings.promoteFrom[env];
-  if (!source) {
+  if (!source || source === env) {
+    const proposal = proposedPromoteFrom(settings, env);
+    const now = Object.entries(settings.promoteFrom).map(([t, s]) => `${t}=${s}`).join(', ') || 'none';
     throw new UsageError(
-      `"${env}" has no source environment to promote from.`,
-      `Pass --from <env>, or set one: \`sgn config set promoteFrom ${env}=staging\` (now: ${Object.entries(settings.promoteFrom).map(([t, s]) => `${t}=${s}`).join(', ') || 'none'}).`,
+      `"${env}" has no source environment to promote from (promoteFrom: ${now}).`,
+      !settings.environments.includes(env)
+        ? `"${env}" is not one of the environments (${settings.environments.join(', ')}); check the spelling.`
+        : `Pass --from <env>${proposal ? `, or set one: \`sgn config set promoteFrom ${proposal}\`` : ''}.`,
     );
   }
-  if (source === env) throw new UsageError(`The setting promoteFrom makes "${env}" its own source.`, `Fix it: \`sgn config set promoteFrom ${env}=<another env>\`.`);
   return source;
 }
 

@@ -7,9 +7,11 @@ import { fillPattern, type Settings } from '../../settings/schema.js';
 import { ExitCode, InterruptedError, SgnError, UsageError } from '../../errors.js';
 import { resolveProject } from './project.js';
 import { filterReader, streamReader, type DrainResult, type LogTarget, type ReaderDeps } from './reader.js';
-import { buildNotFound, closeNames, describeBuild, describeEnding, getBuild, isEnded, latestBuildId, listProjectNames, ProjectNotFound, type Build } from './builds.js';
+import { buildNotFound, closeNames, describeBuild, describeEnding, failedPhase, getBuild, isEnded, latestBuildId, listProjectNames, ProjectNotFound, type Build } from './builds.js';
 import { formatEvents } from './format.js';
 import { PipeClosed, streamWriter, type Writer } from './output.js';
+import { lastEvents, phaseSelector } from './select.js';
+import type { LogEvent } from './reader.js';
 
 export interface LogsTailOptions {
   /** sgn's project name (argument or git remote); absent only with a full --build id. */
@@ -23,6 +25,10 @@ export interface LogsTailOptions {
   follow: boolean;
   wait: boolean;
   exitStatus: boolean;
+  /** --failed: only the lines of the phase that failed. */
+  failed?: boolean;
+  /** -n/--tail: only the last N lines. */
+  tail?: number;
 }
 
 /** What tailing needs from the outside world; tests pass fakes. */
@@ -162,6 +168,7 @@ export function logTarget(b: Build, settings: Settings, project: string): LogTar
 }
 
 async function printBuild(deps: TailDeps, opts: LogsTailOptions, first: Build, out: Writer): Promise<number> {
+  if (opts.failed || opts.tail !== undefined) return printSelected(deps, opts, first, out);
   const { io } = deps;
   let build = first;
   const id = build.id!;
@@ -225,4 +232,62 @@ async function printBuild(deps: TailDeps, opts: LogsTailOptions, first: Build, o
   else if (build.buildStatus === 'STOPPED') io.warn(ending.text);
   else io.failure(ending.text);
   return opts.exitStatus && !ending.ok ? ExitCode.failure : ExitCode.ok;
+}
+
+/** Says how a build ended (or that it runs) and returns the exit code, as the plain tail does. */
+function sayEnding(deps: TailDeps, opts: LogsTailOptions, build: Build): number {
+  const { io } = deps;
+  if (!isEnded(build)) {
+    io.info(io.err.dim(`${describeBuild(build, deps.now())} Follow it with -f.`));
+    return ExitCode.ok;
+  }
+  const ending = describeEnding(build);
+  if (ending.ok) io.success(ending.text);
+  else if (build.buildStatus === 'STOPPED') io.warn(ending.text);
+  else io.failure(ending.text);
+  return opts.exitStatus && !ending.ok ? ExitCode.failure : ExitCode.ok;
+}
+
+/**
+ * --failed and -n/--tail: a part of the log, read without following. --failed reads from the
+ * failed phase's start and keeps that phase's lines (the agent's "Entering phase" to "Phase
+ * complete" and its context; by the phase's times when a log has no such lines). --tail reads
+ * the last N lines from the end of the stream, backwards, not the whole log.
+ */
+async function printSelected(deps: TailDeps, opts: LogsTailOptions, build: Build, out: Writer): Promise<number> {
+  const { io } = deps;
+  const id = build.id!;
+  const project = opts.project ?? build.projectName ?? id.slice(0, id.indexOf(':'));
+  const target = logTarget(build, deps.settings, project);
+  const format = { timestamps: opts.timestamps, json: opts.json, build: id, color: io.out };
+  io.info(io.err.dim(describeBuild(build, deps.now())));
+  let events: LogEvent[] = [];
+  let missing = false;
+  if (opts.failed) {
+    const phase = failedPhase(build);
+    if (!phase?.phaseType) {
+      if (!isEnded(build)) io.info(`Build ${id} is still running and no phase has failed yet; follow it with -f.`);
+      else io.info(`No phase of build ${id} failed.`);
+      return sayEnding(deps, opts, build);
+    }
+    const from = phase.startTime ? phase.startTime.getTime() - 2000 : undefined;
+    const until = (phase.endTime?.getTime() ?? Infinity) + 2000;
+    const selector = phaseSelector(phase.phaseType);
+    const byTime: LogEvent[] = [];
+    const reader = streamReader(deps.logs, { startTime: from }, deps);
+    const result = await reader.drain(target, async (page) => {
+      events.push(...selector.take(page));
+      // A log without the agent's phase lines: the phase's time range instead.
+      if (!selector.seen) byTime.push(...page.filter((e) => (e.timestamp ?? 0) >= (from ?? 0) + 2000 && (e.timestamp ?? 0) <= until));
+    });
+    missing = result.missing;
+    if (!selector.seen) events = byTime;
+    if (opts.tail !== undefined) events = events.slice(Math.max(0, events.length - opts.tail));
+    deps.debug(`phase ${phase.phaseType}: ${events.length} lines${selector.seen ? '' : ' (by time: no "Entering phase" line)'}`);
+  } else {
+    ({ events, missing } = await lastEvents(deps.logs, target, opts.tail!, deps));
+  }
+  if (events.length) await out.write(formatEvents(events, format));
+  if (missing) io.warn(`Build ${id} left no log in ${target.group} ${target.stream}.`);
+  return sayEnding(deps, opts, build);
 }

@@ -30,7 +30,7 @@ describe('sgn cfg edit (against moto, EDITOR scripts, a real terminal)', () => {
     const original = 'A=1\r\nDB_PORT=5432\r\n# comment\r\nZ=last';
     await putConfigFile(s3, bucket, keyOf(p), original);
     const s = scratch();
-    const res = await runSgn(['cfg', 'edit', p, 'staging', '--yes'], {
+    const res = await runSgn(['cfg', 'edit', p, 'staging', '--show-values', '--yes'], {
       env: cliEnv(url, editorEnv(s, [{ toLf: true, addFinalNewline: true, replace: [['DB_PORT=5432', 'DB_PORT=5433']] }])),
     });
     assert.equal(res.code, 0, res.stderr);
@@ -230,7 +230,7 @@ describe('sgn cfg edit (against moto, EDITOR scripts, a real terminal)', () => {
       const p = project();
       await putConfigFile(s3, bucket, keyOf(p), 'A=1\nB=2\nC=3\nD=4\n');
       const s = scratch();
-      const run = spawnSgn(['cfg', 'edit', p, 'staging', '--yes'], cliEnv(url, editorEnv(s, [{ signal: s.file('opened'), waitFor: s.file('go'), replace: [['D=4', 'D=40']] }])));
+      const run = spawnSgn(['cfg', 'edit', p, 'staging', '--show-values', '--yes'], cliEnv(url, editorEnv(s, [{ signal: s.file('opened'), waitFor: s.file('go'), replace: [['D=4', 'D=40']] }])));
       await waitForFile(s.file('opened'));
       // B writes while A's editor is open (through the SDK, as any other tool would).
       const b = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: keyOf(p), Body: 'A=10\nB=2\nC=3\nD=4\n' }));
@@ -254,7 +254,7 @@ describe('sgn cfg edit (against moto, EDITOR scripts, a real terminal)', () => {
       const p = project();
       await putConfigFile(s3, bucket, keyOf(p), 'A=1\nB=2\n');
       const s = scratch();
-      const run = spawnSgn(['cfg', 'edit', p, 'staging', '--yes'], cliEnv(url, editorEnv(s, [{ signal: s.file('opened'), waitFor: s.file('go'), replace: [['A=1', 'A=from-a']] }])));
+      const run = spawnSgn(['cfg', 'edit', p, 'staging', '--show-values', '--yes'], cliEnv(url, editorEnv(s, [{ signal: s.file('opened'), waitFor: s.file('go'), replace: [['A=1', 'A=from-a']] }])));
       await waitForFile(s.file('opened'));
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: keyOf(p), Body: 'A=from-b\nB=2\n' }));
       const { writeFileSync } = await import('node:fs');
@@ -310,7 +310,7 @@ describe('sgn cfg edit (against moto, EDITOR scripts, a real terminal)', () => {
       const p = project();
       await putConfigFile(s3, bucket, keyOf(p), 'A=1\n');
       const s = scratch();
-      const res = await runSgnInPty(['cfg', 'edit', p, 'staging'], { env: cliEnv(url, editorEnv(s, [{ content: 'A=2\n' }])), steps: [{ waitFor: /Upload to s3:\/\/k8s-deployer-config\/app\d+\/staging\/config\?/, send: 'y\r' }] });
+      const res = await runSgnInPty(['cfg', 'edit', p, 'staging', '--show-values'], { env: cliEnv(url, editorEnv(s, [{ content: 'A=2\n' }])), steps: [{ waitFor: /Upload to s3:\/\/k8s-deployer-config\/app\d+\/staging\/config\?/, send: 'y\r' }] });
       assert.equal(res.code, 0, plain(res.output));
       assert.ok(res.output.includes('\u001b[31m-A=1\u001b[39m'), 'deleted line in red');
       assert.ok(res.output.includes('\u001b[32m+A=2\u001b[39m'), 'added line in green');

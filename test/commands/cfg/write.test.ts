@@ -143,7 +143,7 @@ describe('sgn cfg set / unset / restore (against moto)', () => {
       const kms = await createMotoKmsKey(url, testRegion);
       const v1 = await putConfigFile(s3, bucket, keyOf(p), 'A=1\r\nB=2', { kmsKeyId: kms });
       await putConfigFile(s3, bucket, keyOf(p), 'A=changed\r\n', { kmsKeyId: kms });
-      const res = await runSgn(['cfg', 'restore', p, 'staging', '--version-id', v1.versionId!, '--yes'], { env: cliEnv(url) });
+      const res = await runSgn(['cfg', 'restore', p, 'staging', '--version-id', v1.versionId!, '--show-values', '--yes'], { env: cliEnv(url) });
       assert.equal(res.code, 0, res.stderr);
       assert.match(res.stderr, /-A=changed\n\+A=1\n\+B=2/);
       assert.match(res.stderr, new RegExp(`✓ Restored version ${v1.versionId} of s3://.* as version `));
@@ -202,7 +202,7 @@ describe('sgn cfg set / unset / restore (against moto)', () => {
       const p = project();
       const v1 = await putConfigFile(s3, bucket, keyOf(p), 'A=1\n');
       await putConfigFile(s3, bucket, keyOf(p), 'A=2\n');
-      const res = await runSgnInPty(['cfg', 'restore', p, 'staging', '--version-id', v1.versionId!], {
+      const res = await runSgnInPty(['cfg', 'restore', p, 'staging', '--version-id', v1.versionId!, '--show-values'], {
         env: cliEnv(url),
         steps: [{ waitFor: /Restore version .* as the current s3:\/\/.*\?/, send: 'y\r' }],
       });

@@ -179,8 +179,8 @@ describe('sgn logs tail', () => {
     });
 
     it('given a build whose log stream appears only after following started, then it is waited for and printed whole', async () => {
-      const b = await liveBuild({ project: 'latestream', intervalMs: 300, lines: 8, streamLater: true });
-      // The CLI starts before the stream exists: the first line is written after one interval.
+      // The stream appears only after the CLI has read the build and seen no stream (ordered, not timed).
+      const b = await liveBuild({ project: 'latestream', intervalMs: 300, lines: 8, streamLater: true, startAfter: emulator.answered('BatchGetBuilds') });
       const res = await runSgn(['logs', 'tail', 'latestream', '-f'], { env });
       assert.equal(res.code, 0, res.stderr);
       assert.match(res.stderr, /Waiting for the log stream \/aws\/codebuild\/latestream \S+ to appear/);

@@ -71,7 +71,7 @@ describe('cfg services under S3 faults (fakes)', () => {
   it('given the file changes between the diff and the write, when restore, then a conflict and no retry', async () => {
     const { ctx } = await testContext();
     const s3 = fakeS3('A=1\n', [412]);
-    await assert.rejects(cfgRestore(ctx, { project: 'web', env: 'staging', versionId: 'v1', yes: true }, { s3: s3.api }), (e: Error) => e instanceof ConflictError && /changed while you were confirming; nothing was restored/.test(e.message));
+    await assert.rejects(cfgRestore(ctx, { project: 'web', env: 'staging', versionId: 'v1', yes: true, showValues: false }, { s3: s3.api }), (e: Error) => e instanceof ConflictError && /changed while you were confirming; nothing was restored/.test(e.message));
     assert.equal(s3.puts.length, 1);
     assert.equal(s3.puts[0].IfMatch, '"v1"');
   });

@@ -20,7 +20,8 @@ describe('sgn cfg: parse (argv -> options)', () => {
     assert.throws(() => parseCfgCat(['web', 'st/aging'], {}), UsageError);
   });
   it('edit: --yes', () => {
-    assert.deepEqual(parseCfgEdit(['web', 'production'], { yes: true }), { project: 'web', env: 'production', yes: true });
+    assert.deepEqual(parseCfgEdit(['web', 'production'], { yes: true }), { project: 'web', env: 'production', yes: true, showValues: false });
+    assert.deepEqual(parseCfgEdit(['web', 'production'], { showValues: true, fromFile: '/k/web.ini' }), { project: 'web', env: 'production', yes: false, showValues: true, fromFile: '/k/web.ini' });
     assert.throws(() => parseCfgEdit(['../web'], {}), UsageError);
   });
   it('diff: two different environments', () => {
@@ -34,7 +35,7 @@ describe('sgn cfg: parse (argv -> options)', () => {
     assert.throws(() => parseCfgHistory(['web'], { limit: 'x' }), UsageError);
   });
   it('restore: --version-id required', () => {
-    assert.deepEqual(parseCfgRestore(['web', 'production'], { versionId: 'v1', yes: true }), { project: 'web', env: 'production', versionId: 'v1', yes: true });
+    assert.deepEqual(parseCfgRestore(['web', 'production'], { versionId: 'v1', yes: true }), { project: 'web', env: 'production', versionId: 'v1', yes: true, showValues: false });
     assert.throws(() => parseCfgRestore(['web', 'production'], {}), /Say which version to restore with --version-id/);
   });
   it('set: KEY=VALUE pairs (value may hold "="), keys checked, no repeats', () => {
