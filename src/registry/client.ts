@@ -20,6 +20,12 @@ export interface RegistryOptions {
   insecure?: boolean;
   /** Looked up once, on the first challenge. */
   credentials?: () => Promise<Credentials | undefined>;
+  /**
+   * Send Basic credentials with the first request instead of waiting for the 401 that asks for
+   * them (ECR takes Basic): one round trip less. A registry that wants a token still answers 401
+   * with its challenge, and the client follows that.
+   */
+  basicFirst?: boolean;
   /** Token scope actions for this client's repositories: `pull` for a source, `pull,push` for a target. */
   actions: string;
   /** Named in errors, so that a message can say which side failed. */
@@ -158,6 +164,7 @@ export class Registry {
     // Every request in flight listens to the signal (a dozen at once is normal): not a leak.
     if (opts.signal) setMaxListeners(256, opts.signal);
     this.base = `${opts.insecure ? 'http' : 'https'}://${opts.host}`;
+    if (opts.basicFirst) this.challenge = { scheme: 'basic', params: {} };
   }
 
   private creds(): Promise<Credentials | undefined> {
