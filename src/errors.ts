@@ -110,6 +110,8 @@ export function awsErrorName(e: unknown): string | undefined {
   return err.name ?? err.Code;
 }
 
+const throttlingNames = new Set(['ThrottlingException', 'Throttling', 'ThrottledException', 'TooManyRequestsException', 'RequestLimitExceeded', 'SlowDown', 'ProvisionedThroughputExceededException', 'RequestThrottled', 'RequestThrottledException']);
+
 const credentialErrors = new Set([
   'CredentialsProviderError',
   'ExpiredToken',
@@ -129,6 +131,10 @@ export function explainAwsError(e: unknown, what: string): SgnError | undefined 
   const name = awsErrorName(e);
   if (!name) return undefined;
   const message = (e as AwsLikeError).message ?? '';
+  // Set by the AWS clients (src/aws/faults.ts): which service, at which endpoint, answered.
+  const tagged = e as { $sgnService?: string; $sgnHost?: string };
+  const who = tagged.$sgnService ? `${tagged.$sgnService}${tagged.$sgnHost ? ` at ${tagged.$sgnHost}` : ''}` : 'AWS';
+  const status = (e as AwsLikeError).$metadata?.httpStatusCode ?? 0;
   if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
     return new AuthError('No AWS credentials were found.', 'Run `aws configure` or `aws sso login`, set AWS_PROFILE, or pass --profile; `sgn --sandbox ...` needs none.', e);
   }
@@ -137,6 +143,20 @@ export function explainAwsError(e: unknown, what: string): SgnError | undefined 
   }
   if (credentialErrors.has(name)) {
     return new AuthError(`AWS rejected the credentials while ${what}.`, 'Check AWS_PROFILE/--profile; renew the session with `aws sso login` or fresh keys.', e);
+  }
+  if (throttlingNames.has(name) || status === 429) {
+    return new SgnError(`${who} kept throttling sgn's requests${/^(Unknown|Error)$/.test(name) ? '' : ` (${name})`} while ${what}, also after retries.`, {
+      hint: 'Too many calls at once in this account and region (other tools, CI jobs); try again in a minute.',
+      code: 'aws.throttled',
+      cause: e,
+    });
+  }
+  if (status >= 500) {
+    return new SgnError(`${who} failed with ${status}${name && !/^(Unknown|Error)$/.test(name) ? ` ${name}` : ''} while ${what}, also after retries.`, {
+      hint: 'This is on the AWS side (or a proxy on the way); try again later, and check the AWS Health Dashboard if it persists.',
+      code: 'aws.server-error',
+      cause: e,
+    });
   }
   if (name === 'AccessDenied' || name === 'AccessDeniedException' || name === 'UnauthorizedOperation') {
     const action = /not authorized to perform: ([\w:-]+)/.exec(message)?.[1];

@@ -62,7 +62,7 @@ export async function logsTail(ctx: Context, opts: LogsTailOptions): Promise<num
       settings: ctx.settings(),
       now: () => ctx.now(),
       debug: (m) => ctx.debug(m),
-      onRetry: (m) => ctx.debug(m),
+      onRetry: (m) => ctx.io.emit({ level: 'warn', code: 'logs.retry', message: m }),
       signal: ctx.signal,
       sleep: (ms, signal) => delay(ms, undefined, { signal }),
       region: async () => (await aws.codebuild()).config.region().catch(() => undefined),
