@@ -131,10 +131,6 @@ export function explainAwsError(e: unknown, what: string): SgnError | undefined 
   const name = awsErrorName(e);
   if (!name) return undefined;
   const message = (e as AwsLikeError).message ?? '';
-  // Set by the AWS clients (src/aws/faults.ts): which service, at which endpoint, answered.
-  const tagged = e as { $sgnService?: string; $sgnHost?: string };
-  const who = tagged.$sgnService ? `${tagged.$sgnService}${tagged.$sgnHost ? ` at ${tagged.$sgnHost}` : ''}` : 'AWS';
-  const status = (e as AwsLikeError).$metadata?.httpStatusCode ?? 0;
   if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
     return new AuthError('No AWS credentials were found.', 'Run `aws configure` or `aws sso login`, set AWS_PROFILE, or pass --profile; `sgn --sandbox ...` needs none.', e);
   }
@@ -144,6 +140,28 @@ export function explainAwsError(e: unknown, what: string): SgnError | undefined 
   if (credentialErrors.has(name)) {
     return new AuthError(`AWS rejected the credentials while ${what}.`, 'Check AWS_PROFILE/--profile; renew the session with `aws sso login` or fresh keys.', e);
   }
+  if (name === 'AccessDenied' || name === 'AccessDeniedException' || name === 'UnauthorizedOperation') {
+    const action = /not authorized to perform: ([\w:-]+)/.exec(message)?.[1];
+    return new AuthError(
+      `Access denied while ${what}${action ? ` (missing permission ${action})` : ''}.`,
+      'Ask for the permission, or use a profile that has it (--profile).',
+      e,
+    );
+  }
+  return undefined;
+}
+
+/**
+ * For the reporting point, after the services had their say: AWS throttling or failing (5xx)
+ * even after the retries, naming the service and endpoint that answered (tagged by the clients).
+ */
+export function explainServiceFault(e: unknown, what: string): SgnError | undefined {
+  const name = awsErrorName(e);
+  if (!name) return undefined;
+  // Set by the AWS clients (src/aws/faults.ts): which service, at which endpoint, answered.
+  const tagged = e as { $sgnService?: string; $sgnHost?: string };
+  const who = tagged.$sgnService ? `${tagged.$sgnService}${tagged.$sgnHost ? ` at ${tagged.$sgnHost}` : ''}` : 'AWS';
+  const status = (e as AwsLikeError).$metadata?.httpStatusCode ?? 0;
   if (throttlingNames.has(name) || status === 429) {
     return new SgnError(`${who} kept throttling sgn's requests${/^(Unknown|Error)$/.test(name) ? '' : ` (${name})`} while ${what}, also after retries.`, {
       hint: 'Too many calls at once in this account and region (other tools, CI jobs); try again in a minute.',
@@ -157,14 +175,6 @@ export function explainAwsError(e: unknown, what: string): SgnError | undefined 
       code: 'aws.server-error',
       cause: e,
     });
-  }
-  if (name === 'AccessDenied' || name === 'AccessDeniedException' || name === 'UnauthorizedOperation') {
-    const action = /not authorized to perform: ([\w:-]+)/.exec(message)?.[1];
-    return new AuthError(
-      `Access denied while ${what}${action ? ` (missing permission ${action})` : ''}.`,
-      'Ask for the permission, or use a profile that has it (--profile).',
-      e,
-    );
   }
   return undefined;
 }

@@ -104,7 +104,7 @@ export function createAwsFactory(settings: ClientSettings, env: NodeJS.ProcessEn
   };
   const faultContext = { profile: settings.profile ?? (env.AWS_PROFILE || undefined), env };
   const withFaults = <T extends object>(service: string, client: T, long = false): T => {
-    installFaultHandling(client as never, { service, ...faultContext, ...(long ? {} : { attemptDeadlineMs: awsLimits.requestTimeoutMs }) });
+    installFaultHandling(client as never, { service, ...faultContext, ...(long ? { longInvoke: true } : { attemptDeadlineMs: awsLimits.requestTimeoutMs }) });
     return client;
   };
   const s3PathStyle = Boolean(settings.endpoint || env.AWS_ENDPOINT_URL || env.AWS_ENDPOINT_URL_S3);

@@ -297,7 +297,7 @@ interface MiddlewareClient {
  * Installs the two middlewares on a client: per attempt (inside the retries), the host the
  * request went to is noted on any error; around everything, faults become one sentence.
  */
-export function installFaultHandling(client: MiddlewareClient, c: Omit<FaultContext, 'host'> & { attemptDeadlineMs?: number }): void {
+export function installFaultHandling(client: MiddlewareClient, c: Omit<FaultContext, 'host'> & { attemptDeadlineMs?: number; longInvoke?: boolean }): void {
   client.middlewareStack.add(
     (next: (args: unknown) => Promise<unknown>) => async (args: { request?: { hostname?: string; port?: number } }) => {
       const r = args.request;
@@ -328,7 +328,9 @@ export function installFaultHandling(client: MiddlewareClient, c: Omit<FaultCont
         return await next(args);
       } catch (e) {
         const fault = classifyAwsFault(e, c);
-        if (fault) throw fault;
+        // The long invoke judges its own network faults: a dropped connection there means the
+        // deployer may still be running ("outcome unknown"), not that Lambda cannot be reached.
+        if (fault && !(c.longInvoke && fault instanceof AwsUnreachableError)) throw fault;
         // AWS's own answer: the service judges it; the report point can still name who said it.
         if (typeof e === 'object' && e !== null && Object.isExtensible(e) && !('$sgnService' in e)) {
           Object.defineProperty(e, '$sgnService', { value: serviceNames[c.service] ?? c.service, enumerable: false });
