@@ -110,6 +110,6 @@ describe('region, profile and credentials problems (the built CLI, AWS config fi
     const screen = plain(res.output);
     assert.equal(res.code, 0, screen);
     assert.equal(screen.match(/✔ MFA code for/g)?.length ?? 0, 1, screen);
-    assert.match(screen, /No deploy records in table kubernetes_deploy/);
+    assert.match(screen, /No deploy records in table kubernetes_deploy|Project +staging/);
   });
 });
