@@ -1,8 +1,10 @@
 // The layers of sgn (style.md), checked by `npm run lint`:
 //   commands -> services -> adapters (aws/, registry/) -> core (errors, io, time, settings, ...)
+// (rendering/, the deployer's template rendering as pure code, is core: the render/lint services and
+// the sandbox's deployer emulator both use it, so that what sgn shows is what the sandbox applies)
 // with the composition root (cli.ts, context.ts) on top, and sandbox/ beside the layers, used only
 // by the sandbox command and service (and the root, which finds a running sandbox).
-const core = '^src/(errors|io|time|names|version|table|prompt|process|python-repr|report)\\.ts$|^src/settings/';
+const core = '^src/(errors|io|time|names|version|table|prompt|process|python-repr|report)\\.ts$|^src/settings/|^src/rendering/';
 module.exports = {
   forbidden: [
     { name: 'no-cycles', severity: 'error', comment: 'Cycles hide the layers; break them with an interface in the lower layer.', from: { path: '^src/' }, to: { circular: true } },

@@ -2,8 +2,10 @@
  * The deployer emulator: sgn's stand-in for the deployer Lambda (`notify_k8s_deploy`, the public
  * roffe/k8s-deployer `src/handler.py`) for the sandbox, the tests and the bench. It is a node:http
  * server on loopback that speaks the Lambda REST API the AWS SDK's LambdaClient uses, and does
- * against moto what the real handler does against AWS for a manual deploy. Only the Kubernetes
- * part is pretended (log lines and an optional delay instead of kubectl).
+ * against moto what the real handler does against AWS for a manual deploy, and fails where it
+ * fails, with the same exception types and messages. Only the cluster is pretended (see
+ * deployer-handler.ts: an in-memory record of what was applied, an optional delay or error
+ * instead of `kubectl rollout status`).
  *
  * Lambda API (any credentials are accepted; only `functionName` exists):
  *   POST /2015-03-31/functions/{name}/invocations   Invoke. X-Amz-Invocation-Type RequestResponse
@@ -21,9 +23,18 @@
  *      the result is still "Success" (the pitfall sgn must guard against).
  *   2. For each item: download the kube config `k8s_deployer/<envTo>/config` from `configBucket`
  *      (only when that option is given) and the artifact zip at the item's bucketName/objectKey;
- *      extract it and read `deployspec.yml` (its `commitref` becomes the new Tag). Any of these
- *      missing raises with the real handler's message ("Error getting deploy artifact from s3: ...").
- *   3. "Apply" the templates (log lines only) and "roll out" (the fault's delayMs, if any).
+ *      extract it and read `deployspec.yml` with PyYAML's rules (its `commitref` becomes the new
+ *      Tag). Any of these missing raises with the real handler's message ("Error getting deploy
+ *      artifact from s3: ...", "Missing commitref in deployspec!").
+ *   3. runDeploySpec (deployer-handler.ts): load the kube config as the kubernetes client does
+ *      (ConfigException when its current context is not among its contexts), create the
+ *      namespace (KeyError 'namespace'), render every `spec` template (KeyError 'spec',
+ *      TemplateNotFound), the env's Secret from its config file when `envsecret: true` (a failure
+ *      is only logged, as the handler only warns), then apply in the handler's order with
+ *      yaml.load (ScannerError for a tab, with the tmp path, line and column) and a few API
+ *      server checks (ApiException 422: a Service without ports, a Deployment whose selector
+ *      does not match its labels, a container without name or image), and "roll out" each
+ *      Deployment/StatefulSet (the fault's delayMs and error).
  *   4. PutItem the envTo record {Application, Env, Deployed: str(time.time()), Tag: commitref,
  *      bucketName, objectKey}, then tag the image: STS GetCallerIdentity, ECR BatchGetImage of
  *      `commitref`, PutImage of the same manifest with the envTo tag (moving it; an
@@ -33,6 +44,23 @@
  *   (`YYYY/MM/DD/[$LATEST]<hex>`), as they happen: START/END/REPORT lines as Lambda writes them,
  *   the handler's `[INFO]\t<time>\t<request id>\t<message>` lines, and `[ERROR]` with the traceback.
  *   CodePipeline.job events are not emulated (a FunctionError says so).
+ *
+ * Where it differs from handler.py on purpose:
+ *   - No cluster, no kubectl, no Slack, no Graphite: their effects are log lines, and a rollout
+ *     only fails when a fault says so. The API server checks are a handful (api-server.ts), so
+ *     an object they pass may still be refused by a real cluster.
+ *   - Rendering is render-step.ts's stand-in (`{{ name }}` only) until the Jinja2-compatible
+ *     renderer replaces it (the `render` option); which files are rendered, and TemplateNotFound,
+ *     are exact already.
+ *   - YAML syntax errors other than tabs (and ": " where no key may be) raise ParserError with the
+ *     `yaml` package's wording, not PyYAML's; a few documents PyYAML accepts are refused (a
+ *     quoted scalar continued on a tab-indented line).
+ *   - Without `configBucket` there is no kube config: the cluster is named after the env, and no
+ *     Secret can be made (its failure is logged, as the handler logs it).
+ *   - The Secret step only checks that the config file downloads and is UTF-8: configparser's
+ *     refusals and Kubernetes' key and size limits (which the handler turns into a logged
+ *     warning) are `sgn cfg`'s checks, not repeated here.
+ *   - Traceback frames name handler.py's upstream line numbers and stop at the handler's code.
  *
  * Control API (sgn's own, JSON):
  *   POST /_sgn/faults {project, error?, errorType?, delayMs?, noEffect?}  sets the fault of one
@@ -58,6 +86,9 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { sandboxCredentials } from './state.js';
 import { pyRepr, pyTime } from '../python-repr.js';
 import { readZip } from './zip.js';
+import { checkDeployspec, Cluster, deployFrames, frames, runDeploySpec } from './deployer-handler.js';
+import { frame, PyError, pyStr } from './py-error.js';
+import type { TemplateRenderer } from './render-step.js';
 
 export interface DeployerEmulatorOptions {
   /** moto's URL: every AWS call of the emulated deployer goes there. */
@@ -71,6 +102,8 @@ export interface DeployerEmulatorOptions {
   configBucket?: string;
   port?: number;
   host?: string;
+  /** The template renderer (default: the stand-in of render-step.ts, `{{ name }}` only). */
+  render?: TemplateRenderer;
   /** Another emulated API served by the same process (the sandbox's CodeBuild); true when it answered. */
   extraHandler?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 }
@@ -102,22 +135,8 @@ export interface DeployerEmulator {
 
 const timeoutMs = 500_000;
 const memoryMb = 512;
-const handlerFile = '/var/task/handler.py';
 
-/** An exception as the Python handler would raise it: type, message, traceback frames. */
-class PyError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly frames: string[],
-  ) {
-    super(message);
-  }
-}
-
-const frame = (fn: string, line: number, code: string) => `  File "${handlerFile}", line ${line}, in ${fn}\n    ${code}\n`;
-const handlerFrames = [frame('lambda_handler', 878, 'runManualDeploy(event, tmpdirname)')];
-const deployFrames = [...handlerFrames, frame('runManualDeploy', 577, 'deployFromDB(item, event, tmpdirname)'), frame('deployFromDB', 789, 'raise e')];
+const handlerFrames = [frames.handler];
 
 /** boto3's ClientError text for an AWS error the SDK raised. */
 function clientError(e: unknown, operation: string, frames: string[]): PyError {
@@ -251,6 +270,8 @@ export async function startDeployerEmulator(opts: DeployerEmulatorOptions): Prom
   const logs = new CloudWatchLogsClient(clientConfig);
   const sink = new LogSink(logs, opts.logGroup);
   const faults = new Map<string, DeployerFault>();
+  // What the deploys applied, per environment (created vs replaced in the log lines).
+  const cluster = new Cluster();
   let invocations: InvocationRecord[] = [];
   // Warm "containers": each handles one invocation at a time and keeps its log stream.
   let idle: string[] = [];
@@ -264,19 +285,19 @@ export async function startDeployerEmulator(opts: DeployerEmulatorOptions): Prom
 
   /** handler.py's tagImage: the env tag moves to the manifest of `tag`. */
   const tagImage = async (repository: string, tag: string, newTag: string) => {
-    const frames = [...deployFrames, frame('deployFromDB', 772, 'tagImage(deploy_name, dep[\'commitref\'], deploy_env)')];
+    const tagFrames = [...deployFrames, frames.tagImage];
     const registryId = await account();
     let images;
     try {
       images = (await ecr.send(new BatchGetImageCommand({ registryId, repositoryName: repository, imageIds: [{ imageTag: tag }] }))).images ?? [];
     } catch (e) {
-      throw clientError(e, 'BatchGetImage', [...frames, frame('tagImage', 847, 'imageIds=[')]);
+      throw clientError(e, 'BatchGetImage', [...tagFrames, frame('tagImage', 1114, 'imageIds=[')]);
     }
-    if (images.length === 0) throw new PyError('IndexError', 'list index out of range', [...frames, frame('tagImage', 855, "imageManifest=response['images'][0]['imageManifest'],")]);
+    if (images.length === 0) throw new PyError('IndexError', 'list index out of range', [...tagFrames, frame('tagImage', 1124, "imageManifest=response['images'][0]['imageManifest'],")]);
     try {
       await ecr.send(new PutImageCommand({ registryId, repositoryName: repository, imageManifest: images[0].imageManifest, imageTag: newTag }));
     } catch (e) {
-      if ((e as Error).name !== 'ImageAlreadyExistsException') throw clientError(e, 'PutImage', [...frames, frame('tagImage', 856, 'imageTag=newtag')]);
+      if ((e as Error).name !== 'ImageAlreadyExistsException') throw clientError(e, 'PutImage', [...tagFrames, frame('tagImage', 1125, 'imageTag=newtag')]);
     }
   };
 
@@ -286,46 +307,57 @@ export async function startDeployerEmulator(opts: DeployerEmulatorOptions): Prom
     const env = details.envTo;
     const bucket = str(item.bucketName);
     const key = str(item.objectKey);
-    if (bucket === undefined) throw new PyError('KeyError', "'bucketName'", [...handlerFrames, frame('runManualDeploy', 577, 'deployFromDB(item, event, tmpdirname)'), frame('deployFromDB', 741, "from_bucket = item['bucketName']")]);
-    if (key === undefined) throw new PyError('KeyError', "'objectKey'", [...handlerFrames, frame('runManualDeploy', 577, 'deployFromDB(item, event, tmpdirname)'), frame('deployFromDB', 742, "from_key = item['objectKey']")]);
+    if (bucket === undefined) throw new PyError('KeyError', "'bucketName'", [frames.handler, frames.manual, frame('deployFromDB', 982, "from_bucket = item['bucketName']")]);
+    if (key === undefined) throw new PyError('KeyError', "'objectKey'", [frames.handler, frames.manual, frame('deployFromDB', 983, "from_key = item['objectKey']")]);
     const tmp = `/tmp/tmp${randomBytes(4).toString('hex')}`;
+    let kubeconf: Buffer | undefined;
     if (opts.configBucket) {
       const kubeKey = `k8s_deployer/${env}/config`;
       log.raw(`Debug S3 kubectl '${opts.configBucket}' '${kubeKey}' '${tmp}/kubeconf'`);
       try {
-        await download(s3, opts.configBucket, kubeKey);
+        kubeconf = await download(s3, opts.configBucket, kubeKey);
       } catch (e) {
-        throw new PyError('Exception', `Error getting kubectl config from s3: ${(e as Error).message}`, [...deployFrames, frame('getKubeConfigFromS3', 666, "raise Exception('Error getting kubectl config from s3: {}'.format(")]);
+        throw new PyError('Exception', `Error getting kubectl config from s3: ${(e as Error).message}`, [...deployFrames, frame('deployFromDB', 994, 'getKubeConfigFromS3(deploy_env, tmpdirname)'), frame('getKubeConfigFromS3', 763, "raise Exception('Error getting kubectl config from s3: {}'.format(")]);
       }
     }
     let zip: Buffer;
     try {
       zip = await download(s3, bucket, key);
     } catch (e) {
-      throw new PyError('Exception', `Error getting deploy artifact from s3: ${(e as Error).message}`, [...deployFrames, frame('getDeployZipFromS3', 677, "raise Exception('Error getting deploy artifact from s3: {}'.format(")]);
+      throw new PyError('Exception', `Error getting deploy artifact from s3: ${(e as Error).message}`, [...deployFrames, frame('deployFromDB', 995, 'getDeployZipFromS3(from_bucket, from_key, tmpdirname)'), frame('getDeployZipFromS3', 775, "raise Exception('Error getting deploy artifact from s3: {}'.format(")]);
     }
     let files;
     try {
       files = readZip(zip);
     } catch (e) {
-      throw new PyError('Exception', `Error extracting zip: ${(e as Error).message}`, [...deployFrames, frame('getDeployZipFromS3', 686, "raise Exception('Error extracting zip: {}'.format(")]);
+      throw new PyError('Exception', `Error extracting zip: ${(e as Error).message}`, [...deployFrames, frame('deployFromDB', 995, 'getDeployZipFromS3(from_bucket, from_key, tmpdirname)'), frame('getDeployZipFromS3', 784, "raise Exception('Error extracting zip: {}'.format(")]);
     }
-    const spec = files.find((f) => f.name === 'deployspec.yml')?.data.toString('utf8');
-    if (spec === undefined) throw new PyError('Exception', 'Missing deployspec.yml\nPlease see DEPLOYSPEC.md', [...deployFrames, frame('checkDeployspec', 657, 'raise Exception("Missing deployspec.yml\\nPlease see DEPLOYSPEC.md")')]);
-    const commitref = /^commitref:\s*["']?([^"'\s#]+)/m.exec(spec)?.[1];
-    if (!commitref) throw new PyError('Exception', 'Missing commitref in deployspec!', [...deployFrames, frame('checkDeployspec', 655, 'raise Exception("Missing commitref in deployspec!")')]);
-    const namespace = /^namespace:\s*["']?([^"'\s#]+)/m.exec(spec)?.[1] ?? 'default';
-    const name = project.replace(/_/g, '-');
-
-    log.info(`Namespace "${namespace}" aready exists`);
-    for (const m of spec.matchAll(/^ {2}(\w+):/gm)) log.info(`Rendering ${m[1]}`);
-    log.info(`Deployment "${name}" replaced`);
-    log.info(`Rolling out Deployment ${name}`);
-    if (fault.delayMs) await sleep(fault.delayMs);
-    if (fault.error !== undefined) {
-      throw new PyError(fault.errorType ?? 'Exception', fault.error, [...deployFrames, frame('runDeploySpec', 537, 'rolloutStatus('), frame('rolloutStatus', 612, 'raise(e)')]);
-    }
-    log.info(`deployment "${name}" successfully rolled out\n`);
+    const unzipped = new Map(files.filter((f) => !f.name.endsWith('/')).map((f) => [f.name, f.data]));
+    const dep = await checkDeployspec(unzipped, tmp);
+    let rolledOut = false;
+    const rollout = async () => {
+      rolledOut = true;
+      if (fault.delayMs) await sleep(fault.delayMs);
+      if (fault.error !== undefined) throw new PyError(fault.errorType ?? 'Exception', fault.error, [frame('rolloutStatus', 713, 'raise(e)')]);
+    };
+    await runDeploySpec({
+      project,
+      env,
+      tmp,
+      registry: `${await account()}.dkr.ecr.${opts.region}.amazonaws.com`,
+      files: unzipped,
+      kubeconf,
+      deployspec: dep,
+      appConfig: () => (opts.configBucket ? download(s3, opts.configBucket, `${project}/${env}/config`) : Promise.reject(new Error('An error occurred (404) when calling the HeadObject operation: Not Found'))),
+      cluster,
+      log,
+      rollout,
+      now: () => new Date(),
+      render: opts.render,
+    });
+    // A spec without Deployments or StatefulSets: the injected fault still happens, before any record.
+    if (!rolledOut && (fault.delayMs || fault.error !== undefined)) await rollout().catch((e: PyError) => Promise.reject(new PyError(e.type, e.message, [...deployFrames, frames.runDeploySpec])));
+    const commitref = (dep as Record<string, unknown>).commitref;
     if (fault.noEffect) return;
     try {
       await db.send(
@@ -337,14 +369,14 @@ export async function startDeployerEmulator(opts: DeployerEmulatorOptions): Prom
             Deployed: { S: pyTime(performance.timeOrigin + performance.now()) },
             objectKey: { S: key },
             bucketName: { S: bucket },
-            Tag: { S: commitref },
+            Tag: typeof commitref === 'number' ? { N: String(commitref) } : { S: pyStr(commitref) },
           },
         }),
       );
     } catch (e) {
-      throw clientError(e, 'PutItem', [...deployFrames, frame('setlastDeploy', 640, 'table.put_item(')]);
+      throw clientError(e, 'PutItem', [...deployFrames, frames.setlastDeploy, frame('setlastDeploy', 727, 'table.put_item(')]);
     }
-    await tagImage(project, commitref, env);
+    await tagImage(project, pyStr(commitref), env);
   };
 
   /** handler.py's lambda_handler. */
@@ -354,7 +386,7 @@ export async function startDeployerEmulator(opts: DeployerEmulatorOptions): Prom
     const isDict = typeof event === 'object' && event !== null && !Array.isArray(event);
     if (isDict && 'SGNRunDeploy.job' in event) {
       const details = (event as Record<string, unknown>)['SGNRunDeploy.job'];
-      const frames = [...handlerFrames, frame('runManualDeploy', 552, "appCond = Key('Application').eq(details['Application'])")];
+      const frames = [...handlerFrames, frame('runManualDeploy', 668, "appCond = Key('Application').eq(details['Application'])")];
       if (typeof details !== 'object' || details === null || Array.isArray(details)) throw new PyError('TypeError', 'string indices must be integers', frames);
       const d = details as Record<string, unknown>;
       for (const k of ['Application', 'envFrom', 'envTo']) if (!(k in d)) throw new PyError('KeyError', `'${k}'`, frames);
@@ -375,7 +407,7 @@ export async function startDeployerEmulator(opts: DeployerEmulatorOptions): Prom
         );
         items = out.Items ?? [];
       } catch (e) {
-        throw clientError(e, 'Query', [...handlerFrames, frame('runManualDeploy', 559, 'response = table.query(')]);
+        throw clientError(e, 'Query', [...handlerFrames, frame('runManualDeploy', 671, 'response = table.query(')]);
       }
       // The pitfall: no source record, nothing deployed, and still "Success".
       for (const item of items) await deployFromDb(item, job, log, faults.get(job.Application) ?? {});
@@ -481,6 +513,7 @@ export async function startDeployerEmulator(opts: DeployerEmulatorOptions): Prom
       if (method === 'GET' && path === '/_sgn/faults') return send(res, 200, { faults: Object.fromEntries(faults) });
       if (method === 'POST' && path === '/_sgn/reset') {
         faults.clear();
+        cluster.clear();
         invocations = [];
         idle = [];
         sink.forget();

@@ -25,9 +25,9 @@ export function redactRemote(url: string): string {
  * The project of a command (`logs tail`, `status`): the argument, else the repository name of the
  * `origin` remote of the git repository around `cwd` (the pipeline builds one repository per project).
  */
-export async function resolveProject(arg: string | undefined, where: { cwd: string; processes: () => Promise<ProcessRunner>; debug(m: string): void; command?: string }): Promise<string> {
+export async function resolveProject(arg: string | undefined, where: { cwd: string; processes: () => Promise<ProcessRunner>; debug(m: string): void; command?: string; hint?: string }): Promise<string> {
   if (arg !== undefined) return validateName(arg, 'project');
-  const hint = `Pass the project: \`sgn ${where.command ?? 'logs tail'} <project>\`.`;
+  const hint = where.hint ?? `Pass the project: \`sgn ${where.command ?? 'logs tail'} <project>\`.`;
   const { cwd, debug } = where;
   const git = await (await where.processes()).run('git', ['remote', 'get-url', 'origin'], { cwd, timeoutMs: 10_000 });
   if (git.notFound) throw new UsageError('No project was given, and git is not installed to read it from this folder\'s remote.', hint);

@@ -130,10 +130,12 @@ describe('sgn cfg ls / cat / diff / history (against moto)', () => {
       assert.match(res.stderr, /Hint: .*sgn cfg ls web/);
     });
 
-    it('given --json on a file the deployer refuses, then errors with line numbers, nothing on stdout', async () => {
+    it('given --json on a file the deployer refuses, then errors with line numbers on stderr, and only the error document on stdout', async () => {
       const res = await runSgn(['cfg', 'cat', 'broken', 'staging', '--json'], { env: cliEnv(url) });
       assert.equal(res.code, 1);
-      assert.equal(res.stdout, '');
+      assert.deepEqual(JSON.parse(res.stdout), {
+        error: { code: 'failed', message: 'The deployer cannot parse s3://k8s-deployer-config/broken/staging/config, so it builds no Secret and there are no keys to show.', hint: 'Fix it with: sgn cfg edit broken staging', exitCode: 1 },
+      });
       assert.match(res.stderr, /line 2: key "a" is already set on line 1/);
       assert.match(res.stderr, /line 3: not KEY=VALUE/);
     });

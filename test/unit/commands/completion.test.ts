@@ -126,7 +126,7 @@ describe('sgn __complete (what TAB offers)', () => {
   it('given completion and help, then shells and command paths', async () => {
     assert.deepEqual((await complete(['completion', ''])).values, ['bash', 'fish', 'zsh']);
     assert.deepEqual((await complete(['help', 'cfg', 'h'])).values, ['history']);
-    assert.deepEqual((await complete(['help', 'l'])).values, ['ls', 'logs']);
+    assert.deepEqual((await complete(['help', 'l'])).values, ['lint', 'ls', 'logs']);
   });
 
   it('given names read a moment ago, then they come from the cache for a minute, and from the table again after it', async () => {
