@@ -2,6 +2,7 @@ import { defineCommand, type Flags } from '../../cli/define.js';
 import { SgnError, UsageError } from '../../errors.js';
 import type { CfgHistoryOptions, CfgHistoryResult } from '../../services/cfg/read.js';
 import type { TableModel } from '../../table.js';
+import { formatBytes } from '../../bytes.js';
 import { formatAge } from '../../time.js';
 import { validateCfgEnv, validateCfgProject } from './names.js';
 
@@ -44,7 +45,6 @@ export const cfgHistory = defineCommand<CfgHistoryOptions, CfgHistoryResult>({
     if (versions.length === 0) {
       throw new SgnError(`There is no config file for ${ref.project} in ${ref.env} (s3://${ref.bucket}/${ref.key}), now or in its history.`, { hint: `See what exists: sgn cfg ls ${ref.project}` });
     }
-    const { formatBytes } = await import('../../services/cfg/validate.js');
     const now = ctx.now();
     const table: TableModel = {
       columns: [{ header: 'Version' }, { header: 'Modified' }, { header: 'When' }, { header: 'Size' }, { header: '' }],
@@ -52,7 +52,7 @@ export const cfgHistory = defineCommand<CfgHistoryOptions, CfgHistoryResult>({
         e.versionId,
         e.lastModified?.toISOString().replace(/\.\d+Z$/, 'Z') ?? '?',
         e.lastModified ? formatAge(e.lastModified, now) : '?',
-        e.size === null ? '-' : formatBytes(e.size),
+        e.size === null ? '-' : formatBytes(e.size, 'binary'),
         e.deleted ? { text: e.latest ? 'deleted (current)' : 'deleted', role: 'bad' } : e.latest ? { text: 'current', role: 'good' } : '',
       ]),
     };

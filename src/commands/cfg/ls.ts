@@ -1,6 +1,7 @@
 import { defineCommand, type Flags } from '../../cli/define.js';
 import type { CfgLsOptions, CfgLsResult } from '../../services/cfg/read.js';
 import type { TableModel } from '../../table.js';
+import { formatBytes } from '../../bytes.js';
 import { formatAge } from '../../time.js';
 import { validateCfgProject } from './names.js';
 
@@ -29,11 +30,10 @@ export const cfgLs = defineCommand<CfgLsOptions, CfgLsResult>({
       ctx.io.info(result.project ? `Project "${result.project}" has no config files in s3://${result.bucket}.` : `No config files in s3://${result.bucket}.`);
       return;
     }
-    const { formatBytes } = await import('../../services/cfg/validate.js');
     const now = ctx.now();
     const table: TableModel = {
       columns: [{ header: 'Project' }, { header: 'Env' }, { header: 'Modified' }, { header: 'Size' }],
-      rows: result.files.map((f) => [f.project, f.env, f.lastModified ? formatAge(f.lastModified, now) : '?', formatBytes(f.size)]),
+      rows: result.files.map((f) => [f.project, f.env, f.lastModified ? formatAge(f.lastModified, now) : '?', formatBytes(f.size, 'binary')]),
     };
     const { printTable } = await import('../../table.js');
     await printTable(ctx.io, table);
