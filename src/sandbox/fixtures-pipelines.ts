@@ -213,7 +213,8 @@ export async function seedDemoPipelines(
     if (buildId && buildId !== liveBuild) {
       if (liveExecution) deps.codepipeline.stopExecution(liveExecution, { reason: 'Stopped by the sandbox: its demo pipeline never deploys.' });
       liveBuild = buildId;
-      // Never the name of a build the deploy demo seeded (gitTag(`${project}-${i}`)).
+      // Commits of their own: a live build never shares the commit of a seeded release (the
+      // promotion gate would find it running and refuse the README's first promotion).
       const name = `${live.project}-live-${round++}`;
       const start = new Date(Date.now() - 6_000);
       liveExecution = deps.codepipeline.startExecution(live.project, { at: start, revision: { id: gitCommit(name), summary: codestarSummary('Render the cart server-side') } });
