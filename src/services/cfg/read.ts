@@ -8,7 +8,7 @@ import { formatAge } from '../../time.js';
 import type { TableModel } from '../../table.js';
 import { cfgFor, listConfigFiles, type CfgDeps, resolveEnv } from './common.js';
 import { s3Error, s3Url } from './store.js';
-import { formatBytes } from './validate.js';
+import { formatBytes } from '../../bytes.js';
 
 export interface CfgLsOptions {
   project?: string;
@@ -31,7 +31,7 @@ export async function cfgLs(ctx: Context, opts: CfgLsOptions, deps: CfgDeps = {}
   const now = ctx.now();
   const table: TableModel = {
     columns: [{ header: 'Project' }, { header: 'Env' }, { header: 'Modified' }, { header: 'Size' }],
-    rows: files.map((f) => [f.project, f.env, f.lastModified ? formatAge(f.lastModified, now) : '?', formatBytes(f.size)]),
+    rows: files.map((f) => [f.project, f.env, f.lastModified ? formatAge(f.lastModified, now) : '?', formatBytes(f.size, 'binary')]),
   };
   const { printTable } = await import('../../table.js');
   await printTable(ctx.io, table);
@@ -95,7 +95,7 @@ export async function cfgHistory(ctx: Context, opts: CfgHistoryOptions, deps: Cf
       e.versionId,
       e.lastModified?.toISOString().replace(/\.\d+Z$/, 'Z') ?? '?',
       e.lastModified ? formatAge(e.lastModified, now) : '?',
-      e.size === null ? '-' : formatBytes(e.size),
+      e.size === null ? '-' : formatBytes(e.size, 'binary'),
       e.deleted ? { text: e.latest ? 'deleted (current)' : 'deleted', role: 'bad' } : e.latest ? { text: 'current', role: 'good' } : '',
     ]),
   };
