@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../files.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context } from '../context.js';
@@ -30,9 +31,7 @@ function emulatorEntry(): string {
 
 function writeState(env: NodeJS.ProcessEnv, state: SandboxState): void {
   const path = statePath(env);
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n');
-  renameSync(tmp, path);
+  writeFileAtomicSync(path, JSON.stringify(state, null, 2) + '\n');
 }
 
 /** Stops a process and waits until it is gone (SIGTERM, then SIGKILL after `graceMs`). */
@@ -117,6 +116,8 @@ function nextSteps(ctx: Context, state: SandboxState): void {
       `  ${c('sgn --sandbox ls deployed')}                   what runs where (web and worker wait for promotion)`,
       `  ${c('sgn --sandbox deploy web production')}         promote staging to production, verified`,
       `  ${c('sgn --sandbox logs tail web -f')}              follow a build that is still writing`,
+      `  ${c('sgn --sandbox status worker')}                 its pipeline: staging's tag failed its integration tests`,
+      `  ${c('sgn --sandbox deploy worker production')}      so the promotion is refused (--skip-checks overrides)`,
       `  ${c('sgn --sandbox cfg edit web staging')}          edit a config file safely`,
       state.registry
         ? `  ${c(`sgn --sandbox image mirror ${state.registry.host}/demo/hello:1.0`)}  copy a multi-arch image into "ECR"`
