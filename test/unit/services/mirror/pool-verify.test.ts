@@ -39,7 +39,7 @@ describe('unit: mirror pool and blob verification', () => {
   const run = (bytes: Buffer, expected: { digest: string; size: number }) => {
     const v = new BlobVerifier(expected);
     const sink: Buffer[] = [];
-    return { v, done: pipeline(Readable.from([bytes.subarray(0, 3), bytes.subarray(3)]), v, async function* (src) { for await (const c of src) sink.push(c as Buffer); }) };
+    return { v, done: pipeline(Readable.from([bytes.subarray(0, 3), bytes.subarray(3)]), v, async (src: AsyncIterable<Buffer>) => { for await (const c of src) sink.push(c); }) };
   };
 
   it('given the right bytes, then they pass through and check() is quiet', async () => {
