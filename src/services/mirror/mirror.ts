@@ -125,7 +125,7 @@ async function explain(e: unknown, s: Sides, signal: AbortSignal): Promise<unkno
   if (e.status === 429) {
     return new SgnError(`${e.host} is limiting requests (429 Too Many Requests) and kept doing so after retries.`, { hint: source && s.sourceDomain === 'docker.io' ? 'Docker Hub limits anonymous pulls per IP; `docker login` raises the limit, or try again later.' : 'Try again later.', cause: e });
   }
-  return new SgnError(`${e.host} failed while mirroring ${where}: ${e.status} ${e.code ?? ''}${e.detail ? ` (${e.detail})` : ''}.`, { hint: e.retryable ? 'It kept failing after retries; try again later.' : 'Re-run with --debug to see the requests.', cause: e });
+  return new SgnError(`${e.host} failed while mirroring ${where}: ${e.status}${e.code ? ` ${e.code}` : ''}${e.detail ? ` (${e.detail})` : ''}.`, { hint: e.retryable ? 'It kept failing after retries; try again later.' : 'Re-run with --debug to see the requests.', cause: e });
 }
 
 /** The target repository of a request: `--to`, or `<mirrorPrefix><name>`; checked against ECR's rule. */
