@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Help, Option } from 'commander';
 import { commandTree } from './commands/index.js';
 import { isGroup, isSpec, jsonOption, type CommandDef, type Flags } from './cli/define.js';
 import type { Streams } from './io.js';
@@ -23,12 +23,24 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 /** Help is wrapped to the terminal it is shown on, and to 80 columns when not a terminal. */
 const helpWidthOf = (s: Streams['stdout']) => (s.isTTY ? (s.columns ?? 80) : 80);
 
+/**
+ * Descriptions as paragraphs: lines broken by hand inside a paragraph are joined, so that
+ * commander wraps each paragraph at word boundaries for the terminal's width (a break made for
+ * 80 columns splits a sentence at any other width). Blank lines and indented lines stay.
+ */
+function paragraphs(text: string): string {
+  return text.replace(/([^\n])\n(?=[^\s])/g, (_m, last: string) => `${last} `);
+}
+
 /** Builds the commander tree. Actions import their command's service only when they run. */
 function buildProgram(streams: Streams, onAction: (def: CommandDef, cmd: Command, args: string[]) => void): Command {
   const program = new Command('sgn')
-    .description('Promote builds, see what runs where, tail build logs, edit app config and mirror images\nfor the Kubernetes-on-AWS pipeline (CodePipeline, CodeBuild, ECR and the deployer Lambda).')
+    .description('Promote builds, see what runs where, tail build logs, edit app config and mirror images for the Kubernetes-on-AWS pipeline (CodePipeline, CodeBuild, ECR and the deployer Lambda).')
     .version(version, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
+    // Wrap descriptions beside long command names too (commander's default gives up below 40
+    // columns, and the terminal then breaks the line mid-word at 80).
+    .configureHelp({ minWidthToWrap: 20 })
     .addOption(new Option('--region <region>', 'AWS region'))
     .addOption(new Option('--profile <name>', 'AWS profile'))
     .option('--sandbox', 'use the local sandbox (`sgn sandbox start`) instead of AWS (or SGN_SANDBOX=1)')
@@ -46,10 +58,16 @@ function buildProgram(streams: Streams, onAction: (def: CommandDef, cmd: Command
       getErrHelpWidth: () => helpWidthOf(streams.stderr),
       outputError: (s, write) => write(s.replace(/^error: /, 'sgn: ')),
     })
-    .addHelpText('after', '\nGet started without AWS:\n  $ sgn sandbox start\n  $ sgn --sandbox ls deployed\n\nExit codes: 0 ok, 1 failed, 2 usage, 3 cancelled, 4 credentials/access, 5 conflict (lock held,\nconfig changed meanwhile), 130 interrupted. Run `sgn <command> --help` for examples.');
+    // Wrapped at word boundaries like the rest of the help (commander leaves this text as it is).
+    .addHelpText('after', () =>
+      new Help().boxWrap(
+        '\nGet started without AWS:\n  $ sgn sandbox start\n  $ sgn --sandbox ls deployed\n\nExit codes: 0 ok, 1 failed, 2 usage, 3 cancelled, 4 credentials/access, 5 conflict (lock held, config changed meanwhile), 130 interrupted. Run `sgn <command> --help` for examples.',
+        helpWidthOf(streams.stdout),
+      ),
+    );
 
   const addCommand = (parent: Command, def: CommandDef) => {
-    const cmd = parent.command(def.arguments ? `${def.name} ${def.arguments}` : def.name).summary(def.summary).description(def.description ?? def.summary);
+    const cmd = parent.command(def.arguments ? `${def.name} ${def.arguments}` : def.name).summary(def.summary).description(paragraphs(def.description ?? def.summary));
     for (const alias of def.aliases ?? []) cmd.alias(alias);
     def.options?.(cmd);
     if (isSpec(def) && def.json) jsonOption(cmd);
@@ -108,6 +126,24 @@ function parseSettingFlags(pairs: string[]): Promise<GlobalOptions['settings']> 
   })();
 }
 
+/**
+ * The argv that `sgn help <words...>` stands for: `<command path> --help`. Words after a command
+ * that has no subcommands are ignored (`sgn help deploy web` is deploy's help); an unknown
+ * command name is left without --help, so that commander reports it (with a suggestion) as usual.
+ */
+function helpArgv(program: Command, words: string[]): string[] {
+  let node = program;
+  const path: string[] = [];
+  for (const word of words) {
+    if (node.commands.length === 0) break;
+    const sub = node.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (!sub) return [...path, word];
+    path.push(word);
+    node = sub;
+  }
+  return [...path, '--help'];
+}
+
 /** Runs sgn with the given arguments and returns the exit code. Nothing else ends the process. */
 export async function main(argv: string[], deps: MainDeps = {}): Promise<number> {
   const streams = deps.streams ?? { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
@@ -121,7 +157,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   // `sgn` alone is `sgn --help` (the launcher answers both from one pre-rendered screen).
   if (argv.length === 0) argv = ['--help'];
   // `sgn help [command...]` is `sgn [command...] --help`.
-  if (argv[0] === 'help') argv = [...argv.slice(1), '--help'];
+  if (argv[0] === 'help') argv = helpArgv(program, argv.slice(1));
   // What the completion scripts run on TAB (hidden): candidates from this very program.
   if (argv[0] === '__complete') {
     const { runComplete } = await import('./cli/complete.js');
@@ -132,7 +168,12 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return ExitCode.ok;
-      // commander has already printed its one-line message.
+      // commander has already printed its one-line message; --json still gets its one document.
+      if (argv.includes('--json')) {
+        const [message, suggestion] = e.message.replace(/^error: /, '').split('\n');
+        const hint = suggestion?.replace(/^\((.*)\)$/, '$1') ?? 'See `sgn <command> --help`.';
+        streams.stdout.write(JSON.stringify({ error: { code: 'usage', message, hint, exitCode: ExitCode.usage } }, null, 2) + '\n');
+      }
       return ExitCode.usage;
     }
     throw e;

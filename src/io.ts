@@ -212,7 +212,7 @@ export class IO implements Reporter {
    * A spinner on stderr when it is a terminal; otherwise the start and end texts as plain lines
    * (updates are dropped so that logs stay short).
    */
-  async spinner(text: string): Promise<Spinner> {
+  private async spinner(text: string): Promise<Spinner> {
     if (!this.stderrIsTTY) {
       this.info(text);
       return {

@@ -27,12 +27,12 @@ export function createPrompter(io: IO, signal: AbortSignal): Prompter {
   return {
     async confirm(message, opts) {
       if (!io.canPrompt) throw new UsageError('Confirmation needed, but there is no terminal to ask on.', opts.noTtyHint);
-      const { confirm } = await import('@inquirer/prompts');
+      const { confirm } = await import('./prompt-widgets.js');
       return guard(() => confirm({ message, default: opts.default }, { input, output, signal }));
     },
     async select(message, choices) {
       if (!io.canPrompt) throw new UsageError('A choice is needed, but there is no terminal to ask on.');
-      const { select } = await import('@inquirer/prompts');
+      const { select } = await import('./prompt-widgets.js');
       return guard(() => select({ message, choices }, { input, output, signal }));
     },
   };

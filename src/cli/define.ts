@@ -67,3 +67,25 @@ export function isGroup(def: CommandDef | GroupDef): def is GroupDef {
 export function jsonOption(cmd: Command): void {
   cmd.option('--json', 'print machine-readable JSON on stdout');
 }
+
+/**
+ * Typed reads of the flags commander parsed: a flag read with the wrong type (a renamed or
+ * retyped option that parse was not updated for) fails loudly as a bug in every test that parses
+ * through commander, instead of a silent `undefined as string`.
+ */
+export function flagReader(flags: Flags) {
+  const read = <T>(name: string, type: string, check: (v: unknown) => v is T): T | undefined => {
+    const v = flags[name];
+    if (v === undefined) return undefined;
+    if (!check(v)) throw new Error(`flag --${name} is ${typeof v}, not ${type} (declaration and parse disagree)`);
+    return v;
+  };
+  const isString = (v: unknown): v is string => typeof v === 'string';
+  const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean';
+  const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
+  return {
+    string: (name: string) => read(name, 'string', isString),
+    boolean: (name: string) => read(name, 'boolean', isBoolean) ?? false,
+    strings: (name: string) => read(name, 'string[]', isStrings) ?? [],
+  };
+}

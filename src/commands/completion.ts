@@ -11,11 +11,10 @@ export const completionCommand = defineCommand({
   description: [
     'Prints a completion script for your shell. It completes commands, their aliases and flags, global flags anywhere, and names: projects and environments from the deploy table (cached for a minute), config keys for cfg set/unset, and settings for config get/set.',
     '',
-    'Install it once:',
+    'Install it once, then open a new shell:',
     '  bash  add to ~/.bashrc:  source <(sgn completion bash)',
     '  zsh   add to ~/.zshrc, after compinit:  source <(sgn completion zsh)',
     '  fish  run:  sgn completion fish > ~/.config/fish/completions/sgn.fish',
-    'then open a new shell.',
   ].join('\n'),
   examples: ['source <(sgn completion bash)', 'source <(sgn completion zsh)', 'sgn completion fish > ~/.config/fish/completions/sgn.fish'],
   options: (cmd: Command) => void cmd.registeredArguments[0]?.choices(shells),

@@ -1,4 +1,5 @@
-import { defineCommand, type Flags } from '../cli/define.js';
+import { defineCommand, flagReader, type Flags } from '../cli/define.js';
+import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { DeployOptions } from '../services/deploy/plan.js';
 import type { DeployResult } from '../services/deploy/deploy.js';
@@ -8,7 +9,13 @@ export function parseDeploy(args: string[], flags: Flags): DeployOptions {
   const [project, env] = args;
   validateName(project, 'project');
   validateName(env, 'environment');
-  const from = flags.from as string | undefined;
+  const f = flagReader(flags);
+  const from = f.string('from');
+  const tag = f.string('tag');
+  if (tag !== undefined) {
+    if (from !== undefined) throw new UsageError('--tag and --from contradict each other: --tag deploys a build, --from promotes what another env runs.', 'Drop one of the two flags.');
+    validateTag(tag);
+  }
   if (from !== undefined) {
     validateName(from, 'environment');
     if (from === env) throw new UsageError(`--from ${from} names the target environment itself.`, 'Promote from another environment, e.g. --from staging.');
@@ -17,35 +24,72 @@ export function parseDeploy(args: string[], flags: Flags): DeployOptions {
     project,
     env,
     from,
-    yes: Boolean(flags.yes),
-    dryRun: Boolean(flags.dryRun),
-    force: Boolean(flags.force),
-    logs: Boolean(flags.logs),
-    breakLock: Boolean(flags.breakLock),
+    yes: f.boolean('yes'),
+    dryRun: f.boolean('dryRun'),
+    force: f.boolean('force'),
+    logs: f.boolean('logs'),
+    breakLock: f.boolean('breakLock'),
+    ...(tag !== undefined ? { release: { kind: 'release' as const, tag } } : {}),
   };
+}
+
+/** A build tag as the pipeline writes it (`git-3f9c2a1`): no spaces, slashes or colons. */
+export function validateTag(tag: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(tag)) throw new UsageError(`"${tag}" is not a build tag.`, 'Tags look like git-3f9c2a1; `sgn releases <project>` lists them.');
+}
+
+/** Builds the deploy's narrow dependencies from the composition root (shared by deploy and rollback). */
+export async function executeDeploy(ctx: Context, opts: DeployOptions): Promise<DeployResult> {
+  const [{ deploy }, { deployReporter }, { hostname }, cacheMod] = await Promise.all([
+    import('../services/deploy/deploy.js'),
+    import('./render/deploy.js'),
+    import('node:os'),
+    import('../services/releases/artifact-cache.js'),
+  ]);
+  const { api } = ctx;
+  // The SDK modules load while the first requests are in flight; the long-invoke client only when needed.
+  const [db, sts, ecr, s3, region] = await Promise.all([api.dynamo(), api.sts(), api.ecr(), api.s3(), api.region()]);
+  if (!opts.dryRun) api.lambda({ forLongInvoke: true }).catch(() => undefined);
+  const canPick = ctx.io.canPrompt;
+  return deploy(
+    {
+      db,
+      sts,
+      ecr,
+      s3,
+      cache: cacheMod.fileArtifactCache(cacheMod.artifactCacheDir(ctx.env)),
+      pick: canPick ? async (question, choices) => (await ctx.prompter()).select(question, choices) : undefined,
+      region,
+      lambda: () => api.lambda({ forLongInvoke: true }),
+      functionTimeout: async (name) => (await (await api.lambda()).getFunction({ FunctionName: name })).Configuration?.Timeout,
+      logs: () => api.logs(),
+      settings: ctx.settings(),
+      report: deployReporter(ctx.io, ctx.now),
+      confirm: async (question, noTtyHint) => (await ctx.prompter()).confirm(question, { default: false, noTtyHint }),
+      now: ctx.now,
+      signal: ctx.signal,
+      host: { name: hostname(), pid: process.pid },
+    },
+    opts,
+  );
 }
 
 export const deployCommand = defineCommand<DeployOptions, DeployResult>({
   name: 'deploy',
   arguments: '<project> <env>',
   summary: 'promote what the source environment runs to <env>, and prove it took effect',
+  // One paragraph per line: commander wraps each at word boundaries for the terminal's width.
   description: [
-    'Promote a project: deploy what its source environment runs to <env> through',
-    'the deployer Lambda, then verify the deploy record. The source is --from, else',
-    'the setting promoteFrom of <env> (production: staging).',
-    '',
-    'Shows the plan first. Protected environments (setting "protected") ask for',
-    'confirmation, or take --yes. A lock in the deploy table keeps two people from',
-    'promoting the same project to <env> at once. The invoke waits as long as the',
-    'deployer runs and is never sent twice (only throttling is retried).',
-    'Exit code 0 only when the target record shows the new tag and a newer time.',
-  ].join('\n'),
+    'Promote a project: deploy what its source environment runs to <env> through the deployer Lambda, then verify the deploy record. The source is --from, else the setting promoteFrom of <env> (production: staging).',
+    'Shows the plan first. Protected environments (setting "protected") ask for confirmation, or take --yes. A lock in the deploy table keeps two people from promoting the same project to <env> at once. The invoke waits as long as the deployer runs and is never sent twice (only throttling is retried). Exit code 0 only when the target record shows the new tag and a newer time.',
+  ].join('\n\n'),
   examples: [
     'sgn deploy web production',
     'sgn deploy web production --dry-run',
     'sgn deploy web production --logs',
     'sgn deploy web production --yes --json   # in CI',
     'sgn deploy api qa --from staging',
+    'sgn deploy web production --tag git-3f9c2a1   # a build from `sgn releases web`',
     'sgn --sandbox deploy web production',
   ],
   options: (cmd) => {
@@ -54,34 +98,11 @@ export const deployCommand = defineCommand<DeployOptions, DeployResult>({
     cmd.option('--dry-run', 'show the plan and the exact payload; invoke nothing');
     cmd.option('--force', 'deploy even when <env> already runs the same tag, or its image is missing from ECR');
     cmd.option('--logs', 'stream the deployer\'s log lines of this deploy while it runs');
+    cmd.option('--tag <tag>', 'deploy this build (`sgn releases <project>`) instead of what the source env runs');
     cmd.option('--break-lock', 'take over the lock an interrupted deploy left (only once its deployer has finished)');
   },
   json: true,
   parse: parseDeploy,
-  execute: async (ctx, opts) => {
-    const [{ deploy }, { deployReporter }, { hostname }] = await Promise.all([import('../services/deploy/deploy.js'), import('./render/deploy.js'), import('node:os')]);
-    const { api } = ctx;
-    // The SDK modules load while the first requests are in flight; the long-invoke client only when needed.
-    const [db, sts, ecr, region] = await Promise.all([api.dynamo(), api.sts(), api.ecr(), api.region()]);
-    if (!opts.dryRun) api.lambda({ forLongInvoke: true }).catch(() => undefined);
-    return deploy(
-      {
-        db,
-        sts,
-        ecr,
-        region,
-        lambda: () => api.lambda({ forLongInvoke: true }),
-        functionTimeout: async (name) => (await (await api.lambda()).getFunction({ FunctionName: name })).Configuration?.Timeout,
-        logs: () => api.logs(),
-        settings: ctx.settings(),
-        report: deployReporter(ctx.io, ctx.now),
-        confirm: async (question, noTtyHint) => (await ctx.prompter()).confirm(question, { default: false, noTtyHint }),
-        now: ctx.now,
-        signal: ctx.signal,
-        host: { name: hostname(), pid: process.pid },
-      },
-      opts,
-    );
-  },
+  execute: executeDeploy,
   render: async (ctx, result) => (await import('./render/deploy.js')).renderDeploy(ctx.io, result),
 });

@@ -80,17 +80,11 @@ export const releasesCommand = defineCommand<ReleasesOptions, ReleasesResult>({
   name: 'releases',
   arguments: '<project>',
   summary: 'deployable builds of a project, where each runs, whether its image is still in ECR',
+  // One paragraph per line: commander wraps each at word boundaries for the terminal's width.
   description: [
-    'The builds of a project, newest first: the tag (commitref of the build\'s',
-    'deployspec.yml), when it was built, the environments that run it now, whether',
-    'its image is still in ECR (lifecycle rules expire old images), and the artifact.',
-    '',
-    'Builds are the artifact zips in the pipeline bucket, under the folder the',
-    'project\'s deploy records point at (settings artifactBucket, artifactPrefix',
-    'override it). Only the end of each zip and its deployspec.yml are read, once:',
-    'what was read is cached per ETag under $XDG_CACHE_HOME/sgn/artifacts.',
-    'Deploy one with `sgn rollback <project> <env> --to <tag>` or `sgn deploy --tag`.',
-  ].join('\n'),
+    "The builds of a project, newest first: the tag (commitref of the build's deployspec.yml), when it was built, the environments that run it now, whether its image is still in ECR (lifecycle rules expire old images), and the artifact.",
+    "Builds are the artifact zips in the pipeline bucket, under the folder the project's deploy records point at (settings artifactBucket, artifactPrefix override it). Only the end of each zip and its deployspec.yml are read, once: what was read is cached per ETag under $XDG_CACHE_HOME/sgn/artifacts. Deploy one with `sgn rollback <project> <env> --to <tag>` or `sgn deploy --tag`.",
+  ].join('\n\n'),
   examples: [
     'sgn releases web',
     'sgn releases web --limit 5',

@@ -192,6 +192,59 @@ export async function seedProject(clients: DeployClients, targets: SeedTargets, 
   await putDeployRecords(clients.dynamodb, targets.table, records);
 }
 
+/** One of sgn's audit items (services/history/audit.ts HistoryEntry), as plain data. */
+export interface DemoHistoryEntry {
+  project: string;
+  env: string;
+  kind: 'promote';
+  from: string;
+  fromTag: string;
+  fromBucket: string;
+  fromKey: string;
+  toTag: string;
+  toBucket: string;
+  toKey: string;
+  caller: string;
+  result: 'deployed';
+  startedAt: Date;
+  durationMs: number;
+  requestId: string;
+}
+
+/**
+ * What sgn's history would hold for the demo had the team used sgn: the production promotions
+ * of web and worker, so that `sgn --sandbox rollback web production` knows what ran before.
+ * The sandbox service writes them (the fixtures do not know the history's item format).
+ */
+export function demoHistory(now: Date, pipelineBucket = defaultPipelineBucket): DemoHistoryEntry[] {
+  const ago = (minutes: number) => new Date(now.getTime() - minutes * 60_000);
+  const tag = (p: string, i: number) => gitTag(`${p}-${i}`);
+  const promoted = (project: string, i: number, at: Date, n: number): DemoHistoryEntry => ({
+    project,
+    env: 'production',
+    kind: 'promote',
+    from: 'staging',
+    fromTag: tag(project, i - 1),
+    fromBucket: pipelineBucket,
+    fromKey: artifactKey(project, tag(project, i - 1)),
+    toTag: tag(project, i),
+    toBucket: pipelineBucket,
+    toKey: artifactKey(project, tag(project, i)),
+    caller: 'arn:aws:sts::123456789012:assumed-role/developer/ana',
+    result: 'deployed',
+    startedAt: at,
+    durationMs: 48_200 + n * 1300,
+    requestId: `b7c1e2f0-5d1a-4c3e-9a7b-0d2e8f6a1c0${n}`,
+  });
+  return [promoted('web', 1, ago(10 * 1440), 1), promoted('web', 2, ago(3 * 1440 + 1), 2), promoted('worker', 1, ago(9 * 1440 + 1), 3)];
+}
+
+/** Deletes one image of a repository, as an ECR lifecycle rule expiring it would. */
+export async function expireImage(ecr: ECRClient, project: string, tag: string): Promise<void> {
+  const { BatchDeleteImageCommand } = await import('@aws-sdk/client-ecr');
+  await ecr.send(new BatchDeleteImageCommand({ repositoryName: project, imageIds: [{ imageTag: tag }] }));
+}
+
 /** A build tag that looks like the pipeline's (`git-` and 7 hex digits), stable per name. */
 export function gitTag(name: string): string {
   return 'git-' + createHash('sha1').update(name).digest('hex').slice(0, 7);
@@ -211,22 +264,28 @@ export async function seedDemoDeploys(
   await createDeployTable(clients.dynamodb, opts.table);
   if (opts.configBucket) await putKubeConfigs(clients.s3, opts.configBucket, ['staging', 'production']);
   const b = (p: string, n: number) => Array.from({ length: n }, (_, i) => gitTag(`${p}-${i}`));
-  const web = b('web', 3);
-  const api = b('api', 2);
+  // Several releases per project (sgn releases), uploaded oldest first, a second apart (S3's
+  // LastModified has whole seconds); the oldest web build's image was expired by a lifecycle rule.
+  const web = b('web', 4);
+  const api = b('api', 3);
   const worker = b('worker', 4);
   const billing = b('billing', 1);
-  const search = b('search', 2);
+  const search = b('search', 3);
   const seeds: ProjectSeed[] = [
-    // staging ahead: waiting for promotion
-    { project: 'web', builds: web, deployed: { staging: { tag: web[2], at: ago(42) }, production: { tag: web[1], at: ago(3 * 1440) } } },
+    // staging ahead: waiting for promotion; production went web[1] -> web[2] with sgn (see the history below)
+    { project: 'web', builds: web, deployed: { staging: { tag: web[3], at: ago(42) }, production: { tag: web[2], at: ago(3 * 1440) } } },
     { project: 'worker', builds: worker, deployed: { staging: { tag: worker[3], at: ago(5) }, production: { tag: worker[1], at: ago(9 * 1440) } } },
     // in sync
-    { project: 'api', builds: api, deployed: { staging: { tag: api[1], at: ago(26 * 60) }, production: { tag: api[1], at: ago(20 * 60) } } },
-    { project: 'search', builds: search, deployed: { staging: { tag: search[1], at: ago(8 * 1440) }, production: { tag: search[1], at: ago(7 * 1440) } } },
+    { project: 'api', builds: api, deployed: { staging: { tag: api[2], at: ago(26 * 60) }, production: { tag: api[2], at: ago(20 * 60) } } },
+    { project: 'search', builds: search, deployed: { staging: { tag: search[2], at: ago(8 * 1440) }, production: { tag: search[2], at: ago(7 * 1440) } } },
     // only in staging: never promoted
     { project: 'billing', builds: billing, deployed: { staging: { tag: billing[0], at: ago(90) } } },
   ];
-  for (const seed of seeds) await seedProject(clients, opts, seed);
+  const bucket = opts.pipelineBucket ?? defaultPipelineBucket;
+  await ensureBucket(clients.s3, bucket);
+  await putBuildsInOrder(clients.s3, bucket, Object.fromEntries(seeds.map((s) => [s.project, s.builds])));
+  for (const seed of seeds) await seedProject(clients, { ...opts, skipArtifacts: true }, seed);
+  await expireImage(clients.ecr, 'web', web[0]);
   return seeds;
 }
 

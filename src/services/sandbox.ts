@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, openSync, closeSync, rmSync, writeFileSync, rena
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context } from '../context.js';
+import type { SandboxClients } from '../sandbox/resources.js';
 import { SgnError } from '../errors.js';
 import { ensureMoto, startMoto } from '../sandbox/moto.js';
 import { freePort, waitForHttp } from '../sandbox/ports.js';
@@ -118,6 +119,7 @@ async function writeDemoCheckouts(ctx: Context, commitrefs: Record<string, strin
 async function seed(ctx: Context, state: SandboxState): Promise<void> {
   const clients = await sandboxClients(state.moto.url);
   const seeds = await seedDemo(clients, ctx.settings(), ctx.now());
+  await seedDemoHistory(clients, ctx.settings().table, ctx.now());
   await writeDemoCheckouts(ctx, Object.fromEntries(seeds.map((p) => [p.project, p.deployed.staging?.tag ?? p.builds[p.builds.length - 1]])));
   if (state.registry) {
     const { seedDemoImages } = await import('../sandbox/fixtures-images.js');
@@ -160,7 +162,7 @@ export async function sandboxStart(ctx: Context, opts: { json: boolean }): Promi
   const dir = sandboxDir(ctx.env);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const server = await ensureMoto(ctx.env, (m) => ctx.io.info(m));
-  const spinner = await ctx.io.spinner('Starting the sandbox (moto, deployer emulator, registry)...');
+  const progress = ctx.io.progress('Starting the sandbox (moto, deployer emulator, registry)');
   let state: SandboxState | undefined;
   try {
     const moto = await startMoto({ server, logFile: join(dir, 'moto.log'), detached: true });
@@ -177,15 +179,15 @@ export async function sandboxStart(ctx: Context, opts: { json: boolean }): Promi
     writeState(ctx.env, state);
     state.registry = await startRegistry(dir, join(dir, 'registry.log'));
     writeState(ctx.env, state);
-    spinner.update('Creating resources and demo data...');
+    progress.update('Creating resources and demo data');
     await seed(ctx, state);
   } catch (e) {
-    spinner.fail('The sandbox did not start.');
+    await progress.fail('The sandbox did not start.');
     await stopProcesses(state);
     rmSync(statePath(ctx.env), { force: true });
     throw e;
   }
-  spinner.succeed(`Sandbox running: moto ${state.moto.url}, deployer ${state.emulator.url}${state.registry ? `, registry ${state.registry.host}` : ' (no local registry: install docker-registry for image mirror)'}.`);
+  await progress.succeed(`Sandbox running: moto ${state.moto.url}, deployer ${state.emulator.url}${state.registry ? `, registry ${state.registry.host}` : ' (no local registry: install docker-registry for image mirror)'}.`);
   if (opts.json) ctx.io.json(state);
   else nextSteps(ctx, state);
   return 0;
@@ -243,4 +245,10 @@ export async function sandboxReset(ctx: Context): Promise<number> {
   await seed(ctx, state);
   ctx.io.success('Sandbox reset to the demo data.');
   return 0;
+}
+
+/** The demo's deploy history (audit items in the deploy table), in the history's own item format. */
+async function seedDemoHistory(clients: SandboxClients, table: string, now: Date): Promise<void> {
+  const [{ demoHistory }, { historyItem }, { PutItemCommand }] = await Promise.all([import('../sandbox/fixtures-deploy.js'), import('./history/audit.js'), import('@aws-sdk/client-dynamodb')]);
+  for (const entry of demoHistory(now)) await clients.dynamodb.send(new PutItemCommand({ TableName: table, Item: historyItem(entry, { id: entry.requestId.slice(-4) }) }));
 }

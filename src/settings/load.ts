@@ -81,6 +81,11 @@ function parseText(key: SettingKey, text: string, where: string): unknown {
       if (/^(true|1|yes)$/i.test(text)) return true;
       if (/^(false|0|no)$/i.test(text)) return false;
       throw new UsageError(`${where}: ${key} must be true or false, not "${text}".`);
+    case 'days': {
+      const n = Number(text);
+      if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${where}: ${key} must be a positive number of days, not "${text}".`);
+      return n;
+    }
     case 'seconds': {
       const n = Number(text);
       if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${where}: ${key} must be a positive number of seconds, not "${text}".`);
@@ -133,6 +138,9 @@ function checkType(key: SettingKey, value: unknown, where: string, opts: { team?
       return value;
     case 'seconds':
       if (typeof value !== 'number' || !(value > 0)) throw fail('a positive number of seconds');
+      return value;
+    case 'days':
+      if (typeof value !== 'number' || !(value > 0)) throw fail('a positive number of days');
       return value;
     case 'list':
       if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v !== '')) throw fail('a list of names');

@@ -2,7 +2,7 @@
  * sgn's own settings: every name, its type, its default (from pipeline-contract.md), and how it
  * is spelled as an environment variable. One table serves loading, `sgn config`, and the docs.
  */
-export type SettingType = 'string' | 'list' | 'map' | 'boolean' | 'seconds';
+export type SettingType = 'string' | 'list' | 'map' | 'boolean' | 'seconds' | 'days';
 
 export interface SettingSpec {
   type: SettingType;
@@ -28,6 +28,7 @@ export const settingSpecs = {
   ecrRegistry: { type: 'string', description: 'ECR registry host[:port] override (default <account>.dkr.ecr.<region>.amazonaws.com)' },
   artifactBucket: { type: 'string', description: 'pipeline artifact bucket of `sgn releases` (default: the bucketName of the project\'s deploy records)' },
   artifactPrefix: { type: 'string', description: 'key prefix of a project\'s build artifacts, e.g. {project}/BuildArtif/ (default: from the objectKey of its deploy records)' },
+  historyDays: { type: 'days', description: 'days to keep sgn\'s deploy history items (DynamoDB TTL on attribute sgnExpires; unset: keep)' },
   mirrorPrefix: { type: 'string', default: 'mirror/', description: 'prefix of mirrored image repositories in ECR' },
   mirrorLifecyclePolicy: { type: 'string', description: 'ECR lifecycle policy (JSON text or @file) for repositories sgn creates' },
   pipeline: { type: 'string', default: '{project}', description: 'CodePipeline name pattern of a project' },
@@ -57,6 +58,7 @@ export interface Settings {
   ecrRegistry?: string;
   artifactBucket?: string;
   artifactPrefix?: string;
+  historyDays?: number;
   mirrorPrefix: string;
   mirrorLifecyclePolicy?: string;
   pipeline: string;

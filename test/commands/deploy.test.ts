@@ -128,7 +128,7 @@ describe('sgn deploy', () => {
       assert.ok(Number((await record('steady', 'production'))!.Deployed.S) > Number(before.Deployed.S));
     });
 
-    it('given the deployer fails (FunctionError), then its errorMessage and log tail are on stderr, the exit is non-zero and production is untouched', async () => {
+    it('given the deployer fails during the rollout (FunctionError), then its errorMessage, log tail and what the failure left are on stderr, the exit is non-zero and the record is untouched', async () => {
       await control.setFault('shop', { error: 'rollout of "shop" failed: 0/3 pods ready' });
       const res = await runSgn(['deploy', 'shop', 'production', '--yes'], { env });
       assert.equal(res.code, 1);
@@ -137,7 +137,9 @@ describe('sgn deploy', () => {
       // The last lines of the tail (the rendered templates the deployer logs push START out of them).
       assert.match(res.stderr, /│ END RequestId: [\w-]+/, 'the log tail is shown');
       assert.match(res.stderr, /│ \[ERROR\] Exception: rollout of "shop" failed/);
-      assert.match(res.stderr, new RegExp(`production still runs ${oldTag}`));
+      // The rollout had replaced the Deployment: say so, and how to undo it (issue 16).
+      assert.match(res.stderr, new RegExp(`the cluster may run ${newTag} \\(the Deployment was replaced\\) while the production record still says ${oldTag}`));
+      assert.match(res.stderr, new RegExp(`sgn rollback shop production --to ${oldTag}`));
       assert.equal((await record('shop', 'production'))!.Tag.S, oldTag);
       assert.equal(await lockItem(), undefined);
       assert.equal((await invocations()).length, 1);

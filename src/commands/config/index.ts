@@ -5,7 +5,7 @@ const list: CommandDef = {
   name: 'list',
   aliases: ['ls'],
   summary: 'every setting, its value and where it comes from',
-  description: 'Every setting with its value and its source. Highest first: flags (--region, --profile, -c key=value),\nSGN_* environment variables, the team file .sgn.json (found upward from here), the user file, defaults.',
+  description: 'Every setting with its value and its source. Highest first: flags (--region, --profile, -c key=value), SGN_* environment variables, the team file .sgn.json (found upward from here), the user file, defaults.',
   examples: ['sgn config list', 'sgn config list --json'],
   options: jsonOption,
   run: async (ctx, _a, flags) => (await import('../../services/settings-cmd.js')).configList(ctx, { json: Boolean(flags.json) }),

@@ -1,20 +1,22 @@
 import { Option } from 'commander';
-import { defineCommand, type Flags } from '../../cli/define.js';
+import { defineCommand, flagReader, type Flags } from '../../cli/define.js';
 import type { DeployedResult } from '../../services/deployed.js';
 import type { LsDeployedCommandOptions } from '../render/deployed.js';
 import { validateName } from '../../names.js';
 
 export function parseLsDeployed(flags: Flags): LsDeployedCommandOptions {
-  const envs = ((flags.env as string[] | undefined) ?? []).flatMap((e) => e.split(',')).map((e) => e.trim()).filter(Boolean);
-  if (flags.project !== undefined) validateName(flags.project as string, 'project');
+  const f = flagReader(flags);
+  const envs = f.strings('env').flatMap((e) => e.split(',')).map((e) => e.trim()).filter(Boolean);
+  const project = f.string('project');
+  if (project !== undefined) validateName(project, 'project');
   for (const e of envs) validateName(e, 'environment');
-  return { project: flags.project as string | undefined, envs, wide: Boolean(flags.wide) };
+  return { project, envs, wide: f.boolean('wide') };
 }
 
 export const lsDeployed = defineCommand<LsDeployedCommandOptions, DeployedResult>({
   name: 'deployed',
   summary: 'what is deployed where, and what waits for promotion',
-  description: 'What is deployed where (the deploy table in DynamoDB): one row per project, a column per\nenvironment (tag and age), and a status: in sync, "<env> ahead" (waiting for promotion), or only in one env.\nDeploys running now (holding their lock) are listed below the table.',
+  description: 'What is deployed where (the deploy table in DynamoDB): one row per project, a column per environment (tag and age), and a status: in sync, "<env> ahead" (waiting for promotion), or only in one env. Deploys running now (holding their lock) are listed below the table.',
   examples: ['sgn ls deployed', 'sgn ls deployed --project web', 'sgn ls deployed --env production --wide', 'sgn ls deployed --json | jq \'.[] | select(.status == "ahead") | .project\''],
   options: (cmd) => {
     cmd.option('-p, --project <name>', 'only this project (a Query, not a Scan)');

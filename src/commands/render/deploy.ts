@@ -7,10 +7,22 @@ import { formatAge } from '../../time.js';
 export function printPlan(io: IO, plan: PromotePlan, region: string, now: Date): void {
   const c = io.err;
   const row = (k: string, v: string) => io.info(`  ${c.dim(k.padEnd(9))} ${v}`);
-  const before = plan.target ? `${plan.target.tag ?? '?'} ${c.dim(`(${plan.target.deployedAt ? formatAge(plan.target.deployedAt, now) : '?'})`)}` : c.dim(`(nothing in ${plan.to} yet)`);
-  const after = `${c.bold(plan.source.tag ?? '?')} ${c.dim(`(in ${plan.from} since ${plan.source.deployedAt ? formatAge(plan.source.deployedAt, now) : '?'})`)}`;
-  io.info(`${c.bold(`Promote ${plan.project}`)}: ${plan.from} -> ${plan.to}`);
-  row('tag', `${before} -> ${after}`);
+  const age = (d?: Date) => (d ? formatAge(d, now) : '?');
+  const before = plan.target ? `${plan.target.tag ?? '?'} ${c.dim(`(${age(plan.target.deployedAt)})`)}` : c.dim(`(nothing in ${plan.to} yet)`);
+  if (plan.kind === 'promote') {
+    const differs = plan.source.tag !== plan.tag ? ` ${c.yellow(`(the ${plan.from} record says ${plan.source.tag})`)}` : '';
+    const after = `${c.bold(plan.tag)}${differs} ${c.dim(`(in ${plan.from} since ${age(plan.source.deployedAt)})`)}`;
+    io.info(`${c.bold(`Promote ${plan.project}`)}: ${plan.from} -> ${plan.to}`);
+    row('tag', `${before} -> ${after}`);
+  } else {
+    const via = plan.release?.via === 'history' ? `what ${plan.to} ran before` : plan.release?.via === 'picked' ? 'picked' : 'asked for';
+    const built = plan.release?.builtAt ?? plan.source.deployedAt;
+    const after = `${c.bold(plan.tag)} ${c.dim(`(${built ? `built ${age(built)}, ` : ''}${via})`)}`;
+    io.info(`${c.bold(`${plan.kind === 'rollback' ? 'Roll back' : 'Deploy a release of'} ${plan.project}`)} in ${plan.to}`);
+    row('tag', `${before} -> ${after}`);
+    row('artifact', `s3://${plan.source.bucketName}/${plan.source.objectKey}`);
+    row('via', c.dim(`temporary source record "${plan.from}"`));
+  }
   row('image', `${plan.image.uri} ${plan.image.status === 'present' ? c.green('✓') : plan.image.status === 'unknown' ? c.yellow('?') : c.red('✗ not in ECR')}`);
   row('deployer', `${plan.functionName} ${c.dim(`in ${region}`)}`);
   row('you', plan.caller.arn);

@@ -53,37 +53,6 @@ function missingFile(ref: ConfigRef): SgnError {
   });
 }
 
-export interface CfgCatOptions {
-  project: string;
-  env?: string;
-  json: boolean;
-  versionId?: string;
-}
-
-/** `sgn cfg cat`: the stored bytes untouched, or (`--json`) the Secret the deployer would build. */
-export async function cfgCat(ctx: Context, opts: CfgCatOptions, deps: CfgDeps = {}): Promise<number> {
-  const cfg = cfgFor(ctx, deps);
-  cfg.layout.projectPrefix(opts.project);
-  const env = await resolveEnv(cfg, opts.project, opts.env, (e) => `sgn cfg cat ${opts.project} ${e}`);
-  const ref = cfg.ref(opts.project, env);
-  if (!opts.json) {
-    // Bytes as stored: no decoding, no size limit beyond a sane one for a terminal.
-    const stored = await fetchConfig(await cfg.s3(), ref, { versionId: opts.versionId, maxBytes: maxConfigFileBytes, debug: ctx.debug });
-    if (!stored) throw missingFile(ref);
-    ctx.io.write(stored.bytes);
-    return 0;
-  }
-  const { validation } = await readExisting(cfg, ref, opts.versionId);
-  if (deployerRefuses(validation).length) {
-    printProblems(ctx.io, validation, `${s3Url(ref)} has problems:`);
-    throw new SgnError(`The deployer cannot parse ${s3Url(ref)}, so it builds no Secret and there are no keys to show.`, { hint: `Fix it with: sgn cfg edit ${opts.project} ${env}` });
-  }
-  // What the deployer would put into the Secret, even when Kubernetes or sgn object to it.
-  if (validation.errors.length) printProblems(ctx.io, validation, `${s3Url(ref)} has problems (the keys below are what the deployer would build):`);
-  ctx.io.json(Object.fromEntries(validation.entries.map((e) => [e.key, e.value])));
-  return 0;
-}
-
 export interface CfgDiffOptions {
   project: string;
   envA: string;

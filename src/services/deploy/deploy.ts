@@ -2,6 +2,7 @@ import type { DynamoApi } from '../../aws/dynamodb.js';
 import type { EcrApi } from '../../aws/ecr.js';
 import type { LambdaApi } from '../../aws/lambda.js';
 import type { StsApi } from '../../aws/sts.js';
+import type { S3Api } from '../../aws/s3.js';
 import type { Progress, Reporter } from '../../io.js';
 import { CancelledError, ConflictError, InterruptedError, SgnError } from '../../errors.js';
 import { fillPattern, type Settings } from '../../settings/schema.js';
@@ -10,14 +11,24 @@ import { getRecord, tableError, type DeployRecord } from '../records.js';
 import { InvokeOutcomeUnknownError, invokeDeployer, type InvokeOptions, type InvokeResult } from './invoke.js';
 import { acquireDeployLock, describeHolder, type DeployLock } from './lock.js';
 import { invocationLines, watchDeployerLogs, type DeployerLogsApi } from './logs.js';
-import { promotePlan, readPromotion, type DeployOptions, type PromotePlan } from './plan.js';
+import { promotePlan, readPromotion, releasePlan, type DeployOptions, type PromotePlan } from './plan.js';
 import { verifyPromotion } from './verify.js';
+import { cleanLeftovers } from './release.js';
+import { failurePhase, type DeployerError, type FailurePhase } from './failure.js';
+import { appendHistory, type HistoryEntry, type HistoryResult } from '../history/audit.js';
+import type { ArtifactCache } from '../releases/artifact-cache.js';
 
 /** The narrow dependencies of a deploy; the command builds them from the composition root. */
 export interface DeployDeps {
   db: DynamoApi;
   sts: StsApi;
   ecr: EcrApi;
+  /** Artifacts (ranged GETs), config files (HEAD), the project's builds (rollback, --tag). */
+  s3: Pick<S3Api, 'getObject' | 'headObject' | 'listObjectsV2'>;
+  /** Deployspecs read before, per artifact ETag. */
+  cache: ArtifactCache;
+  /** Lets the person at a terminal pick a build (rollback without history); undefined without one. */
+  pick?: (question: string, choices: { value: string; name: string }[]) => Promise<string>;
   /** The long-invoke Lambda adapter (one attempt, no timeout), built when first needed. */
   lambda: () => Promise<LambdaApi>;
   /** Reads the function's configured timeout (a short-lived call), for a lock kept after Ctrl-C. */
@@ -47,6 +58,8 @@ interface RecordJson {
 /** What a deploy did, as `--json` prints it (failures carry the same fields beside `error`). */
 export interface DeployResult {
   status: DeployStatus;
+  /** promote, rollback or release (`deploy --tag`). */
+  kind: PromotePlan['kind'];
   project: string;
   from: string;
   to: string;
@@ -58,6 +71,9 @@ export interface DeployResult {
   durationMs: number | null;
   caller: string;
   image: { uri: string; status: string };
+  /** The source record's Tag, when the artifact's commitref (`tag`) differs from it. */
+  recordTag?: string;
+  artifact: { bucket: string | null; key: string | null; status: string; reason?: string };
   payload: PromotePlan['payload'];
 }
 
@@ -69,6 +85,8 @@ const tailLines = 25;
 const interruptedMarginMs = 60_000;
 /** Lambda's longest timeout: the bound when the function's own cannot be read. */
 const lambdaMaxTimeoutS = 900;
+/** A temporary source record older than this cannot be in use by any deployer (Lambda's longest timeout plus a margin). */
+const leftoverAgeS = lambdaMaxTimeoutS + interruptedMarginMs / 1000;
 
 function recordJson(r: DeployRecord | undefined): RecordJson | null {
   return r ? { tag: r.tag ?? null, deployed: r.deployedAt?.toISOString() ?? null, deployedRaw: r.deployedRaw ?? null } : null;
@@ -81,10 +99,11 @@ function resultOf(
 ): DeployResult {
   return {
     status,
+    kind: plan.kind,
     project: plan.project,
     from: plan.from,
     to: plan.to,
-    tag: plan.source.tag,
+    tag: plan.tag,
     previous: recordJson(plan.target),
     current: recordJson(extra.current ?? (status === 'up-to-date' ? plan.target : undefined)),
     function: plan.functionName,
@@ -92,6 +111,8 @@ function resultOf(
     durationMs: extra.durationMs === undefined ? null : Math.round(extra.durationMs),
     caller: plan.caller.arn,
     image: { uri: plan.image.uri, status: plan.image.status },
+    ...(plan.source.tag !== plan.tag ? { recordTag: plan.source.tag } : {}),
+    artifact: { bucket: plan.artifact.bucket ?? null, key: plan.artifact.key ?? null, status: plan.artifact.status, ...('reason' in plan.artifact ? { reason: plan.artifact.reason } : {}) },
     payload: plan.payload,
   };
 }
@@ -100,50 +121,147 @@ const sameRecord = (a: DeployRecord | undefined, b: DeployRecord | undefined) =>
 
 /** Reports the image problems of a plan; a missing image is refused later unless forced. */
 function imageEvents(report: Reporter, plan: PromotePlan, force: boolean): void {
-  const ref = `${plan.project}:${plan.source.tag}`;
+  const ref = `${plan.project}:${plan.tag}`;
   const refusal = force ? ' (--force: deploying anyway)' : '';
   if (plan.image.status === 'missing') report.emit({ level: 'warn', code: 'deploy.image.missing', message: `ECR no longer has ${ref} (a lifecycle rule may have expired it): the cluster cannot pull it, and the deployer fails while tagging it${refusal}.` });
   if (plan.image.status === 'no-repository') report.emit({ level: 'warn', code: 'deploy.image.no-repository', message: `ECR has no repository "${plan.project}": the cluster cannot pull ${ref}${refusal}.` });
   if (plan.image.status === 'unknown') report.emit({ level: 'warn', code: 'deploy.image.unknown', message: `Could not check ${ref} in ECR: ${plan.image.detail ?? 'unknown error'}.` });
 }
 
-/** `sgn deploy <project> <env>`: plan, confirm, lock, invoke once, verify. */
+/** The events of what the plan found in the artifact and the config file (issue 16). */
+function planEvents(report: Reporter, plan: PromotePlan, now: Date): void {
+  const a = plan.artifact;
+  if (plan.kind === 'promote' && a.status === 'ok' && a.commitref !== plan.source.tag) {
+    report.emit({
+      level: 'warn',
+      code: 'deploy.tag-differs',
+      message: `The ${plan.from} record says ${plan.source.tag}, but its artifact (s3://${a.bucket}/${a.key}) is the build of ${a.commitref}: the deployer deploys and records ${a.commitref}.`,
+    });
+  }
+  if (a.status !== 'ok') report.emit({ level: 'warn', code: `deploy.artifact.${a.status}`, message: `sgn could not read the artifact${a.key ? ` s3://${a.bucket}/${a.key}` : ''}: ${a.reason}.` });
+  const c = plan.config;
+  if (a.status === 'ok' && a.envsecret && c && 'exists' in c && !c.exists) {
+    report.emit({
+      level: 'warn',
+      code: 'deploy.config.missing',
+      message: `The build has envsecret: true, but ${plan.project} has no config file for ${plan.to} (${c.key}): the deployer only warns on Slack and deploys pods that reference a Secret that does not exist.`,
+    });
+  }
+  const changed = configChangedSince(plan);
+  if (changed) {
+    report.emit({
+      level: 'info',
+      code: 'deploy.config.changed',
+      message: `The config file of ${plan.project} in ${plan.to} changed ${formatAge(changed, now)}, after ${plan.to}'s last deploy: this deploy applies it.`,
+    });
+  }
+}
+
+/** When the target's config file changed after the target's last deploy (S3 LastModified vs the record's Deployed). */
+function configChangedSince(plan: PromotePlan): Date | undefined {
+  const c = plan.config;
+  const deployed = plan.target?.deployedAt;
+  if (!c || !('exists' in c) || !c.exists || !c.lastModified || !deployed) return undefined;
+  return c.lastModified.getTime() > deployed.getTime() ? c.lastModified : undefined;
+}
+
+/** The audit item of one run that reached the deployer. */
+function historyEntry(plan: PromotePlan, started: Date, result: HistoryResult, extra: { requestId?: string | null; durationMs?: number; error?: string } = {}): HistoryEntry {
+  return {
+    project: plan.project,
+    env: plan.to,
+    kind: plan.kind,
+    ...(plan.kind === 'promote' ? { from: plan.from } : {}),
+    fromTag: plan.target?.tag,
+    fromBucket: plan.target?.bucketName,
+    fromKey: plan.target?.objectKey,
+    toTag: plan.tag,
+    toBucket: plan.source.bucketName,
+    toKey: plan.source.objectKey,
+    caller: plan.caller.arn,
+    result,
+    startedAt: started,
+    durationMs: extra.durationMs,
+    requestId: extra.requestId ?? undefined,
+    error: extra.error,
+  };
+}
+
+/** What a run that reached the deployer ended as, for the history. */
+function historyResultOf(e: unknown): HistoryResult {
+  const code = (e as { code?: string })?.code;
+  if (e instanceof InterruptedError) return 'interrupted';
+  if (code === 'deploy.failed') return 'failed';
+  if (code === 'deploy.no-effect') return 'no-effect';
+  return 'unknown';
+}
+
+/** `sgn deploy <project> <env>` (and `rollback`, `deploy --tag`): plan, confirm, lock, invoke once, verify. */
 export async function deploy(deps: DeployDeps, opts: DeployOptions): Promise<DeployResult> {
   const { report, settings } = deps;
-  const planDeps = { db: deps.db, ecr: deps.ecr, sts: deps.sts, settings, region: deps.region };
+  const planDeps = { db: deps.db, ecr: deps.ecr, sts: deps.sts, s3: deps.s3, cache: deps.cache, settings, region: deps.region };
   const mark = (what: string) => report.emit({ level: 'debug', code: 'deploy.timing', message: `${what} at ${Math.round(performance.now())} ms since start` });
   mark('deploy started');
-  const plan = await promotePlan(planDeps, opts);
+  // Leftovers of killed rollbacks go while the plan is read (never on the critical path).
+  const leftovers = cleanLeftovers(deps.db, settings.table, opts.project, { now: deps.now(), olderThanS: leftoverAgeS, report });
+  const plan = await (opts.release
+    ? releasePlan({ ...planDeps, now: deps.now, pick: deps.pick, report, signal: deps.signal }, { project: opts.project, env: opts.env, release: opts.release })
+    : promotePlan(planDeps, opts)
+  ).finally(() => leftovers);
   mark('plan read');
 
   const upToDate = (target: DeployRecord): DeployResult => {
+    const same = plan.kind === 'promote' ? `, as ${plan.from} does` : '';
     report.emit({
       level: 'success',
       code: 'deploy.up-to-date',
-      message: `${plan.project}: ${plan.to} already runs ${plan.source.tag} (deployed ${target.deployedAt ? formatAge(target.deployedAt, deps.now()) : 'at an unknown time'}), as ${plan.from} does; nothing to do.`,
+      message: `${plan.project}: ${plan.to} already runs ${plan.tag} (deployed ${target.deployedAt ? formatAge(target.deployedAt, deps.now()) : 'at an unknown time'})${same}; nothing to do.`,
     });
-    report.emit({ level: 'info', code: 'deploy.up-to-date.hint', message: 'Pass --force to deploy it again.' });
+    const changed = configChangedSince({ ...plan, target });
+    report.emit({
+      level: changed ? 'warn' : 'info',
+      code: 'deploy.up-to-date.hint',
+      message: changed
+        ? `But its config file changed ${formatAge(changed, deps.now())}, after that deploy: the new config only reaches the cluster with a redeploy. Run it again with --force to apply it.`
+        : 'Pass --force to deploy it again (e.g. to apply a changed config file).',
+    });
     return resultOf({ ...plan, target }, 'up-to-date');
   };
   if (plan.upToDate && !opts.force) return upToDate(plan.target!);
-  report.emit({ level: 'info', code: 'deploy.plan', message: `Promote ${plan.project}: ${plan.from} -> ${plan.to}`, data: { plan, region: deps.region } });
+  report.emit({ level: 'info', code: 'deploy.plan', message: `${plan.kind === 'promote' ? `Promote ${plan.project}: ${plan.from} -> ${plan.to}` : `${plan.kind === 'rollback' ? 'Roll back' : 'Deploy a release of'} ${plan.project} in ${plan.to}`}`, data: { plan, region: deps.region } });
+  planEvents(report, plan, deps.now());
   imageEvents(report, plan, opts.force);
 
   if (opts.dryRun) {
-    report.emit({ level: 'info', code: 'deploy.dry-run', message: `Dry run: nothing was invoked. sgn would invoke ${plan.functionName} (RequestResponse, LogType Tail) with this payload:` });
+    const temp = plan.temporarySource ? ` after writing a temporary source record (Env "${plan.from}", deleted right after)` : '';
+    report.emit({ level: 'info', code: 'deploy.dry-run', message: `Dry run: nothing was invoked. sgn would invoke ${plan.functionName} (RequestResponse, LogType Tail)${temp} with this payload:` });
     return resultOf(plan, 'dry-run');
+  }
+  if (plan.artifact.status === 'missing' && !opts.force) {
+    throw new SgnError(`The artifact of ${plan.project} ${plan.tag} (s3://${plan.artifact.bucket}/${plan.artifact.key}) is gone: the deployer would fail before touching the cluster, so sgn deploys nothing.`, {
+      hint: `Rebuild through the pipeline, or deploy another build (\`sgn releases ${plan.project}\`).`,
+      code: 'deploy.artifact-gone',
+      data: resultOf(plan, 'failed'),
+    });
   }
   if ((plan.image.status === 'missing' || plan.image.status === 'no-repository') && !opts.force) {
     throw new SgnError(
       plan.image.status === 'missing'
-        ? `ECR repository "${plan.project}" has no image tagged ${plan.source.tag}: the cluster could not pull it, so sgn deploys nothing.`
-        : `ECR has no repository "${plan.project}": the cluster could not pull ${plan.project}:${plan.source.tag}, so sgn deploys nothing.`,
-      { hint: `Rebuild ${plan.from} through the pipeline, or pass --force to deploy anyway.`, code: 'deploy.image-missing', data: resultOf(plan, 'failed') },
+        ? `ECR repository "${plan.project}" has no image tagged ${plan.tag}: the cluster could not pull it, so sgn deploys nothing.`
+        : `ECR has no repository "${plan.project}": the cluster could not pull ${plan.project}:${plan.tag}, so sgn deploys nothing.`,
+      {
+        hint: plan.kind === 'promote' ? `Rebuild ${plan.from} through the pipeline, or pass --force to deploy anyway.` : `Pick a build whose image is still in ECR: \`sgn releases ${plan.project}\`.`,
+        code: 'deploy.image-missing',
+        data: resultOf(plan, 'failed'),
+      },
     );
   }
 
   if (plan.protected && !opts.yes) {
-    const ok = await deps.confirm(`Deploy ${plan.source.tag} to ${plan.to}?`, `${plan.to} is protected: pass --yes to deploy without a prompt (scripts, CI), or --dry-run to see the plan only.`);
+    const ok = await deps.confirm(
+      plan.kind === 'rollback' ? `Roll back ${plan.to} to ${plan.tag}?` : `Deploy ${plan.tag} to ${plan.to}?`,
+      `${plan.to} is protected: pass --yes to deploy without a prompt (scripts, CI), or --dry-run to see the plan only.`,
+    );
     if (!ok) throw new CancelledError('Cancelled; nothing was deployed.');
   }
   if (deps.signal.aborted) throw new InterruptedError('Interrupted; nothing was deployed.');
@@ -152,7 +270,7 @@ export async function deploy(deps: DeployDeps, opts: DeployOptions): Promise<Dep
     table: settings.table,
     project: plan.project,
     env: plan.to,
-    holder: { who: plan.caller.arn, host: deps.host.name, pid: deps.host.pid, tag: plan.source.tag, from: plan.from },
+    holder: { who: plan.caller.arn, host: deps.host.name, pid: deps.host.pid, tag: plan.tag, from: plan.from },
     ttlSeconds: settings.lockTtl,
     now: deps.now,
     breakInterrupted: opts.breakLock,
@@ -161,17 +279,40 @@ export async function deploy(deps: DeployDeps, opts: DeployOptions): Promise<Dep
   try {
     if (lock.tookOver) report.emit({ level: 'warn', code: 'deploy.lock.takeover', message: `Took over the ${lock.tookOver.interrupted ? 'interrupted' : 'expired'} deploy lock of ${describeHolder(lock.tookOver, deps.now())}.` });
     // Under the lock, read again: someone may have deployed since the plan (or the prompt).
-    const now = await readPromotion(planDeps, plan.project, plan.from, plan.to);
-    if (!sameRecord(now.source, plan.source) || !sameRecord(now.target, plan.target)) {
-      if (now.target && now.target.tag === now.source?.tag && !opts.force) return upToDate(now.target);
-      throw new ConflictError(
-        `The records of ${plan.project} changed since the plan: ${plan.from} runs ${now.source?.tag ?? 'nothing'}, ${plan.to} runs ${now.target?.tag ?? 'nothing'}.`,
-        'Run the deploy again to see the new plan.',
-      );
+    if (plan.kind === 'promote') {
+      const now = await readPromotion(planDeps, plan.project, plan.from, plan.to);
+      if (!sameRecord(now.source, plan.source) || !sameRecord(now.target, plan.target)) {
+        if (now.target && now.target.tag === now.source?.tag && !opts.force) return upToDate(now.target);
+        throw new ConflictError(
+          `The records of ${plan.project} changed since the plan: ${plan.from} runs ${now.source?.tag ?? 'nothing'}, ${plan.to} runs ${now.target?.tag ?? 'nothing'}.`,
+          'Run the deploy again to see the new plan.',
+        );
+      }
+    } else {
+      const target = await getRecord(deps.db, settings.table, plan.project, plan.to).catch((e: unknown) => {
+        throw tableError(e, settings.table, deps.region, `reading table ${settings.table}`);
+      });
+      if (!sameRecord(target, plan.target)) {
+        if (target?.tag === plan.tag && !opts.force) return upToDate(target);
+        throw new ConflictError(`${plan.to} of ${plan.project} changed since the plan: it runs ${target?.tag ?? 'nothing'} now.`, `Run the ${plan.kind === 'rollback' ? 'rollback' : 'deploy'} again to see the new plan.`);
+      }
     }
     if (deps.signal.aborted) throw new InterruptedError('Interrupted; nothing was deployed.');
     mark('lock taken, records re-read');
-    return await invokeAndVerify(deps, opts, plan, lock, mark);
+    const started = deps.now();
+    const trace: { invoked: boolean; requestId?: string | null; durationMs?: number } = { invoked: false };
+    const audit = (result: HistoryResult, error?: string) =>
+      appendHistory(deps.db, settings.table, historyEntry(plan, started, result, { ...trace, error }), settings.historyDays).catch((e: unknown) =>
+        report.emit({ level: 'warn', code: 'deploy.history.error', message: `Could not append to the deploy history: ${(e as Error).message}.` }),
+      );
+    try {
+      const result = await invokeAndVerify(deps, opts, plan, lock, mark, trace);
+      await audit('deployed');
+      return result;
+    } catch (e) {
+      if (trace.invoked) await audit(historyResultOf(e), (e as Error).message);
+      throw e;
+    }
   } finally {
     await lock.release();
   }
@@ -194,12 +335,43 @@ async function holdLockForRunningDeployer(deps: DeployDeps, plan: PromotePlan, l
     : `sgn could not keep the deploy lock; do not deploy ${plan.project} to ${plan.to} again before ${at}.`;
 }
 
-async function invokeAndVerify(deps: DeployDeps, opts: DeployOptions, plan: PromotePlan, lock: DeployLock, mark: (what: string) => void): Promise<DeployResult> {
+/** Writes the temporary source record of a rollback/release; returns its deletion (which never throws). */
+async function writeTemporarySource(deps: DeployDeps, plan: PromotePlan): Promise<() => Promise<void>> {
+  const item = plan.temporarySource;
+  if (!item) return async () => undefined;
+  const { table } = deps.settings;
+  await deps.db.putItem({ TableName: table, Item: item }).catch((e: unknown) => {
+    throw tableError(e, table, deps.region, `writing the temporary source record to table ${table}`);
+  });
+  let deleted = false;
+  return async () => {
+    if (deleted) return;
+    deleted = true;
+    try {
+      await deps.db.deleteItem({ TableName: table, Key: { Application: item.Application, Env: item.Env } });
+    } catch (e) {
+      deps.report.emit({
+        level: 'warn',
+        code: 'deploy.temporary.left',
+        message: `Could not delete the temporary source record ${item.Env.S} (${(e as Error).message}); the next deploy or rollback of ${plan.project} removes it.`,
+      });
+    }
+  };
+}
+
+async function invokeAndVerify(
+  deps: DeployDeps,
+  opts: DeployOptions,
+  plan: PromotePlan,
+  lock: DeployLock,
+  mark: (what: string) => void,
+  trace: { invoked: boolean; requestId?: string | null; durationMs?: number },
+): Promise<DeployResult> {
   const { report, settings } = deps;
   const logGroup = fillPattern(settings.deployerLogGroup, { function: plan.functionName, project: plan.project });
   const checkHint = `Check in a minute with \`sgn ls deployed --project ${plan.project}\`; the deployer logs to ${logGroup}.`;
   const lambda = await deps.lambda();
-  const progress: Progress = report.progress(`Deploying ${plan.project} ${plan.source.tag} to ${plan.to}`);
+  const progress: Progress = report.progress(`${plan.kind === 'rollback' ? 'Rolling back' : 'Deploying'} ${plan.project} ${plan.kind === 'rollback' ? `${plan.to} to ${plan.tag}` : `${plan.tag} to ${plan.to}`}`);
   const watcher = opts.logs
     ? watchDeployerLogs(await deps.logs(), {
         logGroup,
@@ -218,9 +390,23 @@ async function invokeAndVerify(deps: DeployDeps, opts: DeployOptions, plan: Prom
     throw new InterruptedError('Interrupted; nothing was deployed.');
   }
 
+  // The temporary source record exists only while the deployer may read it: written right
+  // before the invoke, deleted as soon as it returns, fails or is interrupted.
+  const removeSource = await writeTemporarySource(deps, plan).catch(async (e: unknown) => {
+    watcher?.stop();
+    await progress.fail('Could not write the temporary source record; nothing was invoked.');
+    throw e;
+  });
+  if (deps.signal.aborted) {
+    await removeSource();
+    watcher?.stop();
+    await progress.fail('Interrupted before the invoke.');
+    throw new InterruptedError('Interrupted; nothing was deployed.');
+  }
   const invokeStart = deps.now();
   let result: InvokeResult;
   try {
+    trace.invoked = true;
     result = await invokeDeployer(lambda, {
       functionName: plan.functionName,
       payload: plan.payload,
@@ -242,8 +428,12 @@ async function invokeAndVerify(deps: DeployDeps, opts: DeployOptions, plan: Prom
       throw new SgnError(e.message, { hint: `${e.hint} ${held} ${checkHint}`, cause: e.cause, code: 'deploy.outcome-unknown' });
     }
     throw e;
+  } finally {
+    await removeSource();
   }
   const durationMs = progress.elapsed();
+  trace.requestId = result.requestId;
+  trace.durationMs = durationMs;
   mark('invoke returned');
   // The deployer is done: free the lock while reading the outcome and the last log lines.
   const where = `${logGroup}, request ${result.requestId ?? '?'}`;
@@ -259,7 +449,7 @@ async function invokeAndVerify(deps: DeployDeps, opts: DeployOptions, plan: Prom
   mark('target re-read, lock released');
 
   if (result.functionError) {
-    let error: { errorMessage?: string; errorType?: string } = {};
+    let error: DeployerError = {};
     try {
       error = JSON.parse(result.payloadText) as typeof error;
     } catch {
@@ -270,12 +460,34 @@ async function invokeAndVerify(deps: DeployDeps, opts: DeployOptions, plan: Prom
       report.emit({ level: 'info', code: 'deploy.log-tail', message: `Deployer log, last lines (${where}):` });
       progress.lines(invocationLines(result.logTail).slice(-tailLines));
     }
-    const recorded = after && after.tag === plan.source.tag && !sameRecord(after, plan.target);
-    if (recorded) report.emit({ level: 'warn', code: 'deploy.recorded-before-failure', message: `The deployer recorded ${plan.source.tag} in ${plan.to} before it failed: the record may not match what runs.` });
-    throw new SgnError(`The deployer failed: ${error.errorMessage ?? 'no error message'}`, {
-      hint: `${recorded ? '' : `${plan.to} still runs ${plan.target?.tag ?? 'nothing'}. `}Full log: ${where}.`,
+    const recorded = Boolean(after && after.tag === plan.tag && !sameRecord(after, plan.target));
+    const phase: FailurePhase = recorded ? 'after-record' : failurePhase(error);
+    const before = plan.target?.tag;
+    const rollbackCmd = before ? `sgn rollback ${plan.project} ${plan.to} --to ${before}` : `sgn releases ${plan.project}`;
+    const explained: Record<FailurePhase, { consequence: string; hint: string }> = {
+      'before-cluster': {
+        consequence: `It failed before touching the cluster: nothing changed, ${plan.to} still runs ${before ?? 'nothing'}.`,
+        hint: `Fix the cause above and run it again. Full log: ${where}.`,
+      },
+      rollout: {
+        consequence: `It failed during the rollout: the cluster may run ${plan.tag} (the Deployment was replaced) while the ${plan.to} record still says ${before ?? 'nothing'}.`,
+        hint: `Roll back with \`${rollbackCmd}\`${before ? '' : ' (pick a build)'}, or fix and deploy again. Full log: ${where}.`,
+      },
+      'after-record': {
+        consequence: `It failed after recording ${plan.tag} in ${plan.to}: the deploy ran, but a later step (tagging the image in ECR) did not.`,
+        hint: `Check what runs (\`sgn ls deployed --project ${plan.project}\`); roll back with \`${rollbackCmd}\` if needed. Full log: ${where}.`,
+      },
+      unknown: {
+        consequence: `${plan.to} may or may not have changed: the record still says ${before ?? 'nothing'}.`,
+        hint: `Check the deployer's log (${where}) before deploying again; \`${rollbackCmd}\` restores the previous build.`,
+      },
+    };
+    const x = explained[phase];
+    const said = (error.errorMessage ?? 'no error message').trim();
+    throw new SgnError(`The deployer failed: ${said}${/[.!?]$/.test(said) ? '' : '.'} ${x.consequence}`, {
+      hint: x.hint,
       code: 'deploy.failed',
-      data: { ...resultOf(plan, 'failed', { invoke: result, durationMs, current: after }), deployerError: { message: error.errorMessage ?? '', type: error.errorType ?? null } },
+      data: { ...resultOf(plan, 'failed', { invoke: result, durationMs, current: after }), deployerError: { message: error.errorMessage ?? '', type: error.errorType ?? null, phase } },
     });
   }
 
@@ -288,7 +500,9 @@ async function invokeAndVerify(deps: DeployDeps, opts: DeployOptions, plan: Prom
       data: resultOf(plan, 'no-effect', { invoke: result, durationMs, current: after }),
     });
   }
-  await progress.succeed(`Deployed ${plan.project} ${plan.source.tag} to ${plan.to} in ${formatDuration(durationMs)}${plan.target?.tag && plan.target.tag !== plan.source.tag ? ` (was ${plan.target.tag})` : ''}.`);
+  await progress.succeed(
+    `${plan.kind === 'rollback' ? 'Rolled back' : 'Deployed'} ${plan.project} ${plan.kind === 'rollback' ? `${plan.to} to ${plan.tag}` : `${plan.tag} to ${plan.to}`} in ${formatDuration(durationMs)}${plan.target?.tag && plan.target.tag !== plan.tag ? ` (was ${plan.target.tag})` : ''}.`,
+  );
   report.emit({ level: 'debug', code: 'deploy.invoke', message: `request ${result.requestId}, ${result.attempts} invoke request(s)` });
   return resultOf(plan, 'deployed', { invoke: result, durationMs, current: verdict.record });
 }

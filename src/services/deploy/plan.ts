@@ -1,10 +1,15 @@
-import type { DynamoApi } from '../../aws/dynamodb.js';
+import type { DynamoApi, Item } from '../../aws/dynamodb.js';
 import type { EcrApi } from '../../aws/ecr.js';
 import type { StsApi } from '../../aws/sts.js';
 import { SgnError, UsageError, awsErrorName, explainAwsError } from '../../errors.js';
-import type { Settings } from '../../settings/schema.js';
+import { fillPattern, type Settings } from '../../settings/schema.js';
+import { getRecord, queryProject, tableError, type DeployRecord } from '../records.js';
+import { queryHistory, type HistoryEntry } from '../history/audit.js';
+import { readArtifact, type ArtifactReaderDeps } from '../releases/artifact.js';
+import type { ArtifactCache } from '../releases/artifact-cache.js';
+import type { S3Api } from '../../aws/s3.js';
+import { resolveRelease, temporaryEnv, temporaryItem, type ChosenRelease, type ReleaseKind, type ResolveDeps } from './release.js';
 import { promotionCycle } from '../../settings/validate.js';
-import { getRecord, tableError, type DeployRecord } from '../records.js';
 
 /** What `sgn deploy` was asked to do, validated. */
 export interface DeployOptions {
@@ -18,6 +23,8 @@ export interface DeployOptions {
   logs: boolean;
   /** Take over a lock that an interrupted deploy left while the deployer may still run. */
   breakLock: boolean;
+  /** Deploy a chosen build instead of promoting: a rollback (to `tag`, else what ran before) or `deploy --tag`. */
+  release?: { kind: ReleaseKind; tag?: string };
 }
 
 /** The deployer's manual-deploy event (pipeline-contract.md), key order as documented. */
@@ -27,14 +34,36 @@ export interface DeployPayload {
 
 export type ImageStatus = 'present' | 'missing' | 'no-repository' | 'unknown';
 
+/** What the plan read from the artifact that will be deployed (issue 16: the deployer deploys its commitref). */
+export type ArtifactCheck =
+  | { status: 'ok'; bucket: string; key: string; commitref: string; envsecret: boolean; namespace?: string }
+  | { status: 'missing' | 'unusable' | 'unreadable'; bucket?: string; key?: string; reason: string };
+
+/** The target env's config file (the deployer's Secret source when envsecret is true). */
+export type ConfigCheck = { key: string; exists: true; lastModified?: Date } | { key: string; exists: false } | { key: string; unknown: string };
+
 /** Everything known before invoking: what moves where, whether it can, and who asks. */
 export interface PromotePlan {
+  /** A promotion from another env, or a chosen build through a temporary source record. */
+  kind: 'promote' | ReleaseKind;
   project: string;
+  /** The source env, or the temporary source record's Env (rollback, release). */
   from: string;
   to: string;
   source: DeployRecord;
   target?: DeployRecord;
-  /** The target already runs the source's tag. */
+  /**
+   * The tag the deployer will deploy and write as the target's Tag: the artifact's commitref
+   * (it may differ from the source record's Tag, see `artifact`); the record's Tag when the
+   * artifact could not be read.
+   */
+  tag: string;
+  artifact: ArtifactCheck;
+  config?: ConfigCheck;
+  /** The chosen build of a rollback or `deploy --tag`, and the temporary source record to write for it. */
+  release?: ChosenRelease;
+  temporarySource?: Item;
+  /** The target already runs the tag that would be deployed. */
   upToDate: boolean;
   image: { uri: string; status: ImageStatus; detail?: string };
   caller: { arn: string; account: string };
@@ -100,6 +129,38 @@ export interface PlanDeps {
   sts: StsApi;
   settings: Settings;
   region: string;
+  /** Artifacts (ranged GETs), the config file (HEAD), the project's builds (listing). */
+  s3: Pick<S3Api, 'getObject' | 'headObject' | 'listObjectsV2'>;
+  /** What was read from artifacts before, per ETag. */
+  cache: ArtifactCache;
+}
+
+const readerOf = (deps: Pick<PlanDeps, 's3' | 'cache'>): ArtifactReaderDeps => ({ s3: deps.s3, cache: deps.cache });
+
+/** Reads the deployspec of a record's artifact; failures are part of the answer. */
+export async function checkArtifact(deps: ArtifactReaderDeps, record: DeployRecord): Promise<ArtifactCheck> {
+  if (!record.bucketName || !record.objectKey) return { status: 'unusable', reason: `the ${record.env} record names no artifact (bucketName/objectKey)` };
+  const where = { bucket: record.bucketName, key: record.objectKey };
+  try {
+    const { artifact } = await readArtifact(deps, where);
+    if (artifact.status === 'ok') return { status: 'ok', ...where, commitref: artifact.deployspec.commitref, envsecret: artifact.deployspec.envsecret, namespace: artifact.deployspec.namespace };
+    return { status: artifact.status, ...where, reason: artifact.reason };
+  } catch (e) {
+    return { status: 'unreadable', ...where, reason: explainAwsError(e, `reading s3://${where.bucket}/${where.key}`)?.message ?? (e as Error).message };
+  }
+}
+
+/** HEADs the env's config file (`configBucket`/`configKey`): does it exist, and since when. */
+export async function checkConfig(deps: ArtifactReaderDeps, settings: Pick<Settings, 'configBucket' | 'configKey'>, project: string, env: string): Promise<ConfigCheck> {
+  const key = fillPattern(settings.configKey, { project, env });
+  try {
+    const head = await deps.s3.headObject({ Bucket: settings.configBucket, Key: key });
+    return { key, exists: true, lastModified: head.LastModified };
+  } catch (e) {
+    const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 404 || awsErrorName(e) === 'NotFound' || awsErrorName(e) === 'NoSuchKey') return { key, exists: false };
+    return { key, unknown: explainAwsError(e, `reading s3://${settings.configBucket}/${key}`)?.message ?? (e as Error).message };
+  }
 }
 
 /** Reads the source and target records together, strongly consistent. */
@@ -137,18 +198,85 @@ export async function promotePlan(deps: PlanDeps, opts: Pick<DeployOptions, 'pro
   }
   const account = identity.Account ?? '?';
   const registry = settings.ecrRegistry ?? `${account}.dkr.ecr.${deps.region}.amazonaws.com`;
-  const image = await checkImage(deps.ecr, opts.project, source.tag);
+  // The artifact, the image of the record's Tag and the config file in one round trip; the
+  // image again only when the artifact says the deployer will deploy another tag.
+  const [artifact, recordImage, config] = await Promise.all([
+    checkArtifact(readerOf(deps), source),
+    checkImage(deps.ecr, opts.project, source.tag),
+    checkConfig(readerOf(deps), settings, opts.project, opts.env),
+  ]);
+  const tag = artifact.status === 'ok' ? artifact.commitref : source.tag;
+  const image = tag === source.tag ? recordImage : await checkImage(deps.ecr, opts.project, tag);
   return {
+    kind: 'promote',
     project: opts.project,
     from,
     to: opts.env,
     source,
     target,
-    upToDate: target?.tag === source.tag,
-    image: { uri: `${registry}/${opts.project}:${source.tag}`, ...image },
+    tag,
+    artifact,
+    config,
+    upToDate: target?.tag === tag,
+    image: { uri: `${registry}/${opts.project}:${tag}`, ...image },
     caller: { arn: identity.Arn ?? '?', account },
     functionName: settings.function,
     payload: deployPayload(opts.project, from, opts.env),
     protected: settings.protected.includes(opts.env),
+  };
+}
+
+/**
+ * Builds the plan of a rollback or `deploy --tag`: the target record, the history and the
+ * chosen build, then the same checks as a promotion. The source is a temporary record that
+ * the deploy writes right before the invoke and deletes right after.
+ */
+export async function releasePlan(
+  deps: PlanDeps & Pick<ResolveDeps, 'now' | 'pick' | 'report' | 'signal'>,
+  opts: Pick<DeployOptions, 'project' | 'env'> & { release: NonNullable<DeployOptions['release']> },
+): Promise<PromotePlan & { history: HistoryEntry[] }> {
+  const { settings } = deps;
+  const [read, identity] = await Promise.all([
+    Promise.all([queryProject(deps.db, settings.table, opts.project), queryHistory(deps.db, settings.table, opts.project, { env: opts.env, limit: 50 })]).catch((e: unknown) => {
+      throw tableError(e, settings.table, deps.region, `reading table ${settings.table}`);
+    }),
+    deps.sts.getCallerIdentity().catch((e: unknown) => {
+      throw explainAwsError(e, 'asking STS who you are') ?? e;
+    }),
+  ]);
+  const [projectRecords, history] = read;
+  // The target must be read strongly consistent: the Query above may lag a write just made.
+  const target = await getRecord(deps.db, settings.table, opts.project, opts.env).catch((e: unknown) => {
+    throw tableError(e, settings.table, deps.region, `reading table ${settings.table}`);
+  });
+  const records = projectRecords.filter((r) => r.env !== opts.env).concat(target ? [target] : []);
+  const release = await resolveRelease(
+    { db: deps.db, s3: deps.s3, ecr: deps.ecr, cache: deps.cache, settings, region: deps.region, signal: deps.signal, report: deps.report, now: deps.now, pick: deps.pick },
+    { project: opts.project, env: opts.env, kind: opts.release.kind, tag: opts.release.tag, target, history, records },
+  );
+  const account = identity.Account ?? '?';
+  const registry = settings.ecrRegistry ?? `${account}.dkr.ecr.${deps.region}.amazonaws.com`;
+  const from = temporaryEnv(opts.release.kind, release.tag, opts.env);
+  const [image, config] = await Promise.all([checkImage(deps.ecr, opts.project, release.tag), checkConfig(readerOf(deps), settings, opts.project, opts.env)]);
+  const source: DeployRecord = { project: opts.project, env: from, tag: release.tag, deployedAt: release.builtAt, bucketName: release.bucket, objectKey: release.key, extra: {} };
+  return {
+    kind: opts.release.kind,
+    project: opts.project,
+    from,
+    to: opts.env,
+    source,
+    target,
+    tag: release.tag,
+    artifact: { status: 'ok', bucket: release.bucket, key: release.key, commitref: release.deployspec.commitref, envsecret: release.deployspec.envsecret, namespace: release.deployspec.namespace },
+    config,
+    release,
+    temporarySource: temporaryItem(opts.project, from, release, deps.now(), identity.Arn ?? '?'),
+    upToDate: target?.tag === release.tag,
+    image: { uri: `${registry}/${opts.project}:${release.tag}`, ...image },
+    caller: { arn: identity.Arn ?? '?', account },
+    functionName: settings.function,
+    payload: deployPayload(opts.project, from, opts.env),
+    protected: settings.protected.includes(opts.env),
+    history,
   };
 }

@@ -8,6 +8,8 @@ import type { Deployspec } from './deployspec.js';
 export interface CachedArtifact {
   etag: string;
   size: number;
+  /** S3 LastModified (ISO), when it was known. */
+  lastModified?: string;
   status: 'ok' | 'unusable';
   deployspec?: Deployspec;
   reason?: string;

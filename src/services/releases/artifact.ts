@@ -21,7 +21,7 @@ export interface ArtifactRef {
 }
 
 export type Artifact =
-  | { status: 'ok'; bucket: string; key: string; etag: string; size: number; deployspec: Deployspec }
+  | { status: 'ok'; bucket: string; key: string; etag: string; size: number; lastModified?: Date; deployspec: Deployspec }
   /** A zip the deployer could not deploy from (or not a zip at all): `reason` says why. */
   | { status: 'unusable'; bucket: string; key: string; etag: string; size: number; reason: string }
   /** No such object (expired by a bucket lifecycle rule, or deleted). */
@@ -60,6 +60,7 @@ class Reader {
   readonly stats: ArtifactReadStats = { requests: 0, bytes: 0, cached: false };
   etag?: string;
   size?: number;
+  lastModified?: Date;
   constructor(
     private readonly s3: ArtifactReaderDeps['s3'],
     private readonly ref: ArtifactRef,
@@ -76,6 +77,7 @@ class Reader {
     const out = await this.s3.getObject({ Bucket: this.ref.bucket, Key: this.ref.key, Range: range, ...(this.etag ? { IfMatch: this.etag } : {}) }, { maxBytes: expect });
     this.stats.bytes += out.Body.length;
     this.etag ??= out.ETag;
+    this.lastModified ??= out.LastModified;
     const total = totalOf(out.ContentRange) ?? (out.ContentRange ? undefined : out.Body.length);
     if (total !== undefined) this.size ??= total;
     return { body: Buffer.from(out.Body), total };
@@ -136,7 +138,7 @@ async function readFromS3(r: Reader, ref: ArtifactRef, tailBytes: number): Promi
     if (!data.ok) throw new ZipFormatError(`${deployspecName} runs past the end of the file`);
     const parsed = await parseDeployspec(data.data.toString('utf8'));
     if (!parsed.ok) return unusable(ref, r, parsed.reason);
-    return { status: 'ok', bucket: ref.bucket, key: ref.key, etag: r.etag ?? '', size, deployspec: parsed.deployspec };
+    return { status: 'ok', bucket: ref.bucket, key: ref.key, etag: r.etag ?? '', size, lastModified: r.lastModified, deployspec: parsed.deployspec };
   } catch (e) {
     if (e instanceof ZipFormatError) return unusable(ref, r, e.message === 'File is not a zip file' ? 'not a zip file' : `not a readable zip (${e.message})`);
     if (isMissing(e)) return { status: 'missing', bucket: ref.bucket, key: ref.key, reason: `s3://${ref.bucket}/${ref.key} does not exist` };
@@ -146,13 +148,13 @@ async function readFromS3(r: Reader, ref: ArtifactRef, tailBytes: number): Promi
 
 function fromCache(ref: ArtifactRef, c: CachedArtifact): Artifact {
   return c.status === 'ok' && c.deployspec
-    ? { status: 'ok', bucket: ref.bucket, key: ref.key, etag: c.etag, size: c.size, deployspec: c.deployspec }
+    ? { status: 'ok', bucket: ref.bucket, key: ref.key, etag: c.etag, size: c.size, lastModified: c.lastModified ? new Date(c.lastModified) : undefined, deployspec: c.deployspec }
     : { status: 'unusable', bucket: ref.bucket, key: ref.key, etag: c.etag, size: c.size, reason: c.reason ?? 'unusable' };
 }
 
 function toCache(a: Artifact): CachedArtifact | undefined {
   if (a.status === 'missing' || !a.etag) return undefined;
-  return a.status === 'ok' ? { etag: a.etag, size: a.size, status: 'ok', deployspec: a.deployspec } : { etag: a.etag, size: a.size, status: 'unusable', reason: a.reason };
+  return a.status === 'ok' ? { etag: a.etag, size: a.size, status: 'ok', lastModified: a.lastModified?.toISOString(), deployspec: a.deployspec } : { etag: a.etag, size: a.size, status: 'unusable', reason: a.reason };
 }
 
 export interface ReadArtifactsOptions {
@@ -191,6 +193,7 @@ export async function readArtifacts(deps: ArtifactReaderDeps, refs: ArtifactRef[
           const head = await deps.s3.headObject({ Bucket: ref.bucket, Key: ref.key });
           r.etag = head.ETag;
           r.size = head.ContentLength;
+          r.lastModified = head.LastModified;
         } catch (e) {
           if (!isMissing(e)) throw e;
           out[i] = { artifact: { status: 'missing', bucket: ref.bucket, key: ref.key, reason: `s3://${ref.bucket}/${ref.key} does not exist` }, stats: r.stats };

@@ -8,6 +8,28 @@ import type { EcrApi } from '../../../src/aws/ecr.js';
 import { strictFake } from '../helpers/fakes.js';
 import { cleanEnv, testStreams } from '../helpers/io.js';
 import { memoryTable } from '../helpers/table.js';
+import type { S3Api, S3Object } from '../../../src/aws/s3.js';
+import { writeZip } from '../../../src/sandbox/zip.js';
+
+/** The pipeline bucket: each artifact `web/BuildArtif/<tag>` is the build of <tag> (or of `commitrefOf[tag]`). */
+function artifactBucket(commitrefOf: Record<string, string> = {}) {
+  const zipOf = (key: string) => {
+    const tag = key.split('/').pop()!;
+    return writeZip([{ name: 'deployspec.yml', data: Buffer.from(`commitref: ${commitrefOf[tag] ?? tag}\nnamespace: web\nenvsecret: true\n`) }]);
+  };
+  const notFound = () => Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
+  return strictFake<S3Api>('s3', {
+    getObject: async (input) => {
+      if (input.Bucket !== 'pipeline') throw notFound();
+      const zip = zipOf(input.Key!);
+      return { Body: new Uint8Array(zip), ETag: `"${input.Key}"`, ContentRange: `bytes 0-${zip.length - 1}/${zip.length}`, $metadata: {} } as S3Object;
+    },
+    headObject: async (input) => {
+      if (input.Bucket === 'k8s-deployer-config') return { LastModified: new Date(now.getTime() - 86400_000 * 30), $metadata: {} };
+      throw notFound();
+    },
+  });
+}
 
 const now = new Date('2026-11-30T12:00:00Z');
 const epoch = (d: Date) => (d.getTime() / 1000).toFixed(6);
@@ -21,7 +43,7 @@ const record = (env: string, tag: string, deployed: Date) => ({
 });
 
 /** A world of fakes: the table, and a deployer that does what the real one does on a promotion. */
-function world(opts: { image?: 'present' | 'missing'; deployer?: 'promote' | 'nothing' | 'fail' } = {}) {
+function world(opts: { image?: 'present' | 'missing'; deployer?: 'promote' | 'nothing' | 'fail'; commitrefOf?: Record<string, string> } = {}) {
   const db = memoryTable();
   db.put(record('staging', 'git-new0001', new Date(now.getTime() - 3600_000)));
   db.put(record('production', 'git-old0001', new Date(now.getTime() - 3 * 86400_000)));
@@ -50,6 +72,7 @@ function world(opts: { image?: 'present' | 'missing'; deployer?: 'promote' | 'no
     lambda: async () => lambda,
     sts: async () => sts,
     ecr: async () => ecr,
+    s3: async () => artifactBucket(opts.commitrefOf),
     region: async () => 'eu-west-1',
   });
   return { db, api, invokes };
@@ -94,8 +117,9 @@ describe('unit: sgn deploy through main()', () => {
     assert.equal(res.code, 1);
     const json = JSON.parse(res.stdout);
     assert.equal(json.status, 'failed');
-    assert.deepEqual(json.deployerError, { message: 'error rolling out!', type: 'Exception' });
-    assert.match(res.stderr, /Error: The deployer failed: error rolling out!/);
+    assert.deepEqual(json.deployerError, { message: 'error rolling out!', type: 'Exception', phase: 'rollout' });
+    assert.match(res.stderr, /Error: The deployer failed: error rolling out! It failed during the rollout: the cluster may run git-new0001 \(the Deployment was replaced\) while the production record still says git-old0001\./);
+    assert.match(res.stderr, /sgn rollback web production --to git-old0001/);
   });
 
   it('given the image is gone from ECR, then the deploy is refused naming repository and tag, nothing invoked; --force deploys', async () => {
@@ -144,11 +168,15 @@ describe('unit: sgn deploy through main()', () => {
     assert.match(taken.stderr, /Took over the interrupted deploy lock/);
   });
 
-  it('given an unknown flag, then commander refuses it with the usage exit code', async () => {
+  it('given an unknown flag, then commander refuses it with the usage exit code; with --json also as one JSON document', async () => {
     const w = world();
     const res = await run(['deploy', 'web', 'production', '--yess'], w);
     assert.equal(res.code, 2);
     assert.match(res.stderr, /unknown option '--yess'/);
+    assert.equal(res.stdout, '');
+    const json = await run(['deploy', 'web', 'production', '--yess', '--json'], w);
+    assert.equal(json.code, 2);
+    assert.deepEqual(JSON.parse(json.stdout).error, { code: 'usage', message: "unknown option '--yess'", hint: 'Did you mean --yes?', exitCode: 2 });
   });
 
   it('given a bad project name, then a usage error before any AWS call (the fakes would throw)', async () => {

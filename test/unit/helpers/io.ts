@@ -20,5 +20,6 @@ export function testStreams(opts: { tty?: boolean; columns?: number } = {}): Str
 
 /** An environment with nothing from this machine: no AWS profile, no sandbox, no colour. */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { HOME: '/nonexistent-home', XDG_CONFIG_HOME: '/nonexistent-config', NO_COLOR: '1', AWS_REGION: 'eu-west-1', ...extra };
+  // XDG_CACHE_HOME under /dev/null: caches (artifacts) cannot be written, even by root.
+  return { HOME: '/nonexistent-home', XDG_CONFIG_HOME: '/nonexistent-config', XDG_CACHE_HOME: '/dev/null/cache', NO_COLOR: '1', AWS_REGION: 'eu-west-1', ...extra };
 }

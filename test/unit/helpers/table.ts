@@ -14,21 +14,27 @@ export function memoryTable(): DynamoApi & { items: Map<string, Item>; get(proje
     if (!condition) return true;
     if (condition === 'attribute_not_exists(Application)') return !current;
     if (condition === 'attribute_not_exists(Expires)') return Boolean(current) && !current!.Expires;
+    if (condition === 'attribute_not_exists(Env)') return !current;
     const m = /^(\w+) = (:\w+)$/.exec(condition);
     if (m) return Boolean(current) && JSON.stringify(current![m[1]]) === JSON.stringify(values[m[2]]);
     throw new Error(`memoryTable: unsupported condition ${condition}`);
   };
   const api = strictFake<DynamoApi>('dynamodb', {
     getItem: async (input) => ({ Item: items.get(keyOf(input.Key!)), $metadata: {} }),
+    // Only the key conditions sgn writes: the hash key, optionally with begins_with on Env.
+    query: async (input) => {
+      const values = input.ExpressionAttributeValues ?? {};
+      const m = /^Application = (:\w+)(?: AND begins_with\(Env, (:\w+)\))?$/.exec(input.KeyConditionExpression ?? '');
+      if (!m || input.FilterExpression) throw new Error(`memoryTable: unsupported query ${input.KeyConditionExpression}`);
+      const project = values[m[1]].S;
+      const prefix = m[2] ? values[m[2]].S! : '';
+      const found = [...items.values()].filter((i) => i.Application.S === project && i.Env.S!.startsWith(prefix)).sort((a, b) => (a.Env.S! < b.Env.S! ? -1 : 1));
+      return { Items: input.ScanIndexForward === false ? found.reverse() : found, $metadata: {} };
+    },
     putItem: async (input) => {
       const current = items.get(keyOf(input.Item!));
       if (!check(input.ConditionExpression, current, input.ExpressionAttributeValues)) throw conditionFailed(current);
       items.set(keyOf(input.Item!), input.Item!);
-    },
-    query: async (input) => {
-      const project = input.ExpressionAttributeValues?.[':p']?.S;
-      if (input.KeyConditionExpression !== 'Application = :p') throw new Error(`memoryTable: unsupported query ${input.KeyConditionExpression}`);
-      return { Items: [...items.values()].filter((i) => i.Application.S === project), $metadata: {} };
     },
     scan: async (input) => ({ Items: [...items.values()].filter((_, n) => n % (input.TotalSegments ?? 1) === (input.Segment ?? 0)), $metadata: {} }),
     deleteItem: async (input) => {

@@ -14,7 +14,8 @@ describe('sgn cfg: parse (argv -> options)', () => {
     assert.throws(() => parseCfgLs(['k8s_deployer'], {}), UsageError);
   });
   it('cat: env optional, --version-id checked', () => {
-    assert.deepEqual(parseCfgCat(['web'], {}), { project: 'web', env: undefined, json: false, versionId: undefined });
+    assert.deepEqual(parseCfgCat(['web'], {}), { project: 'web', env: undefined, versionId: undefined, view: 'file' });
+    assert.equal(parseCfgCat(['web'], { json: true }).view, 'secret');
     assert.equal(parseCfgCat(['web', 'staging'], { versionId: 'abc.DEF_1' }).versionId, 'abc.DEF_1');
     assert.throws(() => parseCfgCat(['web', 'staging'], { versionId: 'a b' }), UsageError);
     assert.throws(() => parseCfgCat(['web', 'st/aging'], {}), UsageError);

@@ -1,0 +1,100 @@
+/**
+ * `sgn cfg cat`: one config file, as stored (bytes untouched) or as the Secret the deployer would
+ * build from it. The Secret is shown whenever the deployer builds one, even when Kubernetes or
+ * sgn object to it (their problems are reported); when the deployer's configparser refuses the
+ * file there is no Secret, and that is an error naming the lines.
+ */
+import type { S3Api } from '../../aws/s3.js';
+import { SgnError, UsageError } from '../../errors.js';
+import type { Reporter } from '../../io.js';
+import { configLayout, deployerFolder } from './layout.js';
+import { fetchConfig, s3Error, s3Url, type ConfigRef } from './store.js';
+import { consequence, decodeConfig, deployerRefuses, maxConfigFileBytes, validateConfig, type Problem } from './validate.js';
+
+export interface CfgCatDeps {
+  s3: S3Api;
+  settings: { configBucket: string; configKey: string; environments: string[] };
+  /** Asks which of several environments; absent when there is no terminal to ask on. */
+  chooseEnv?: (question: string, envs: string[]) => Promise<string>;
+  report: Reporter;
+  debug?: (message: string) => void;
+}
+
+export interface CfgCatOptions {
+  project: string;
+  env?: string;
+  versionId?: string;
+  /** What to read: the stored bytes, or the Secret the deployer builds from them. */
+  view: 'file' | 'secret';
+}
+
+export type CfgCatResult =
+  | { view: 'file'; project: string; env: string; key: string; versionId?: string; bytes: Uint8Array }
+  | { view: 'secret'; project: string; env: string; key: string; versionId?: string; data: Record<string, string>; problems: Problem[]; warnings: Problem[] };
+
+const where = (p: Problem) => (p.line ? `line ${p.line}: ` : '');
+
+/** The environment when the user named none: the project's only config file, or a choice. */
+async function pickEnv(deps: CfgCatDeps, project: string): Promise<string> {
+  const layout = configLayout(deps.settings.configKey);
+  const bucket = deps.settings.configBucket;
+  const envs: string[] = [];
+  let token: string | undefined;
+  try {
+    do {
+      const page = await deps.s3.listObjectsV2({ Bucket: bucket, Prefix: layout.projectPrefix(project), ContinuationToken: token });
+      for (const o of page.Contents ?? []) {
+        const p = o.Key && !o.Key.startsWith(deployerFolder) ? layout.parse(o.Key) : undefined;
+        if (p?.project === project) envs.push(p.env);
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  } catch (e) {
+    throw s3Error(e, { bucket }, `listing s3://${bucket}/${layout.projectPrefix(project)}`);
+  }
+  const order = deps.settings.environments;
+  const rank = (e: string) => (order.includes(e) ? order.indexOf(e) : order.length);
+  envs.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const example = (env: string) => `sgn cfg cat ${project} ${env}`;
+  if (envs.length === 0) {
+    throw new SgnError(`Project "${project}" has no config files in s3://${bucket}.`, {
+      hint: `See which projects have one: sgn cfg ls. To create one, name the environment: sgn cfg edit ${project} ${order[0] ?? 'staging'}`,
+    });
+  }
+  if (envs.length === 1) {
+    deps.report.emit({ level: 'info', code: 'cfg.env.only', message: `Using ${project}/${envs[0]}, the only config file of ${project}.` });
+    return envs[0];
+  }
+  if (!deps.chooseEnv) throw new UsageError(`Project "${project}" has config files for ${envs.join(', ')}; say which environment.`, `For example: ${example(envs[envs.length - 1])}`);
+  return deps.chooseEnv(`Which environment of ${project}?`, envs);
+}
+
+/** Reads one config file (the newest version, or `versionId`). */
+export async function cfgCat(deps: CfgCatDeps, opts: CfgCatOptions): Promise<CfgCatResult> {
+  const layout = configLayout(deps.settings.configKey);
+  layout.projectPrefix(opts.project); // refuses k8s_deployer/ before any call
+  const env = opts.env ?? (await pickEnv(deps, opts.project));
+  const ref: ConfigRef = { bucket: deps.settings.configBucket, key: layout.keyFor(opts.project, env), project: opts.project, env };
+  const stored = await fetchConfig(deps.s3, ref, { versionId: opts.versionId, maxBytes: maxConfigFileBytes, debug: deps.debug });
+  if (!stored) {
+    throw new SgnError(`There is no config file for ${opts.project} in ${env} (${s3Url(ref)}).`, {
+      hint: `See what exists: sgn cfg ls ${opts.project}. Create it with: sgn cfg edit ${opts.project} ${env}`,
+    });
+  }
+  const base = { project: opts.project, env, key: ref.key, versionId: stored.versionId };
+  if (opts.view === 'file') return { view: 'file', ...base, bytes: stored.bytes };
+
+  const decoded = decodeConfig(stored.bytes);
+  if (!decoded.ok) throw new SgnError(`${s3Url(ref)} is not a config file the deployer can read: ${decoded.reason}.`, { hint: 'Inspect it with `aws s3 cp`, then replace it with sgn cfg edit.' });
+  const v = validateConfig(decoded.text);
+  const refused = deployerRefuses(v);
+  if (refused.length) {
+    for (const p of v.errors) deps.report.emit({ level: 'error', code: 'cfg.problem', message: `${where(p)}${p.message}`, data: { line: p.line, by: p.by } });
+    throw new SgnError(`The deployer cannot parse ${s3Url(ref)}, so it builds no Secret and there are no keys to show.`, { hint: `Fix it with: sgn cfg edit ${opts.project} ${env}` });
+  }
+  // What the deployer would put into the Secret, even when Kubernetes or sgn object to it.
+  for (const p of v.errors) deps.report.emit({ level: 'warn', code: 'cfg.problem', message: `${where(p)}${p.message}`, data: { line: p.line, by: p.by } });
+  const then = consequence(v);
+  if (then) deps.report.emit({ level: 'warn', code: 'cfg.consequence', message: then });
+  return { view: 'secret', ...base, data: Object.fromEntries(v.entries.map((e) => [e.key, e.value])), problems: v.errors, warnings: v.warnings };
+}
