@@ -30,7 +30,7 @@ export type Target = { names: string[]; tuple: boolean };
 export type Node =
   | { t: 'data'; text: string; line: number }
   | { t: 'output'; expr: Expr; line: number }
-  | { t: 'if'; test: Expr; body: Node[]; else: Node[]; line: number }
+  | { t: 'if'; test: Expr; body: Node[]; else: Node[]; line: number; /** An {% elif %}: Jinja2 keeps these apart from the else branch. */ elif?: boolean }
   | { t: 'for'; target: Target; iter: Expr; body: Node[]; else: Node[]; line: number }
   | { t: 'set'; target: Target; expr: Expr; line: number }
   | { t: 'include'; template: Expr; ignoreMissing: boolean; withContext: boolean; line: number };
@@ -172,14 +172,14 @@ class Parser {
   }
 
   /** An if, or the rest of one after an elif (Jinja2 nests it in the else branch; it shares the endif). */
-  private ifChain(line: number): Node {
+  private ifChain(line: number, elif = false): Node {
     const test = this.parseTuple({ condexpr: false });
     const body = this.parseStatements(['name:elif', 'name:else', 'name:endif']);
     const token = this.s.next();
     let elseBody: Node[] = [];
-    if (this.s.test('name:elif', token)) elseBody = [this.ifChain(token.line)];
+    if (this.s.test('name:elif', token)) elseBody = [this.ifChain(token.line, true)];
     else if (this.s.test('name:else', token)) elseBody = this.parseStatements(['name:endif'], true);
-    return { t: 'if', test, body, else: elseBody, line };
+    return { t: 'if', test, body, else: elseBody, line, ...(elif ? { elif } : {}) };
   }
 
   parseFor(): Node {
