@@ -215,7 +215,8 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     ctx = createContext({ streams, env, cwd: deps.cwd ?? process.cwd(), global, signal, now: deps.now, api: deps.api });
     if (!isSpec(def)) return (await def.run(ctx, args, flags)) ?? ExitCode.ok;
     const result: unknown = await def.execute(ctx, opts);
-    if (jsonWanted) {
+    // Only a command whose --json the core declared gets its result printed as JSON here.
+    if (jsonWanted && def.json) {
       ctx.io.json(def.toJson ? await def.toJson(result, opts) : result);
       return def.exitCode?.(result, opts) ?? ExitCode.ok;
     }

@@ -30,6 +30,7 @@ export function parseDeploy(args: string[], flags: Flags): DeployOptions {
     logs: f.boolean('logs'),
     breakLock: f.boolean('breakLock'),
     ...(tag !== undefined ? { release: { kind: 'release' as const, tag } } : {}),
+    ...(f.boolean('skipChecks') ? { skipChecks: true } : {}),
   };
 }
 
@@ -64,6 +65,13 @@ export async function executeDeploy(ctx: Context, opts: DeployOptions): Promise<
       functionTimeout: async (name) => (await (await api.lambda()).getFunction({ FunctionName: name })).Configuration?.Timeout,
       logs: () => api.logs(),
       settings: ctx.settings(),
+      gate: async (input) => {
+        const [{ promotionGate, gateOff }, { setTimeout: delay }] = await Promise.all([import('../services/deploy/gate.js'), import('node:timers/promises')]);
+        const settings = ctx.settings();
+        if (!settings.promotionGate) return gateOff;
+        const deps = { codepipeline: await api.codepipeline(), settings, region, now: ctx.now, signal: ctx.signal, sleep: (ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }), onRetry: (m: string) => ctx.debug(m) };
+        return promotionGate(deps, input);
+      },
       report: deployReporter(ctx.io, ctx.now),
       confirm: async (question, noTtyHint) => (await ctx.prompter()).confirm(question, { default: false, noTtyHint }),
       now: ctx.now,
@@ -82,6 +90,7 @@ export const deployCommand = defineCommand<DeployOptions, DeployResult>({
   description: [
     'Promote a project: deploy what its source environment runs to <env> through the deployer Lambda, then verify the deploy record. The source is --from, else the setting promoteFrom of <env> (production: staging).',
     'Shows the plan first. Protected environments (setting "protected") ask for confirmation, or take --yes. A lock in the deploy table keeps two people from promoting the same project to <env> at once. The invoke waits as long as the deployer runs and is never sent twice (only throttling is retried). Exit code 0 only when the target record shows the new tag and a newer time.',
+    'The plan shows what the pipeline\'s integration tests said about the tag; a protected env is refused when they failed, have not finished or never ran, unless --skip-checks (the setting promotionGate turns the gate off).',
   ].join('\n\n'),
   examples: [
     'sgn deploy web production',
@@ -91,6 +100,7 @@ export const deployCommand = defineCommand<DeployOptions, DeployResult>({
     'sgn deploy api qa --from staging',
     'sgn deploy web production --tag git-3f9c2a1   # a build from `sgn releases web`',
     'sgn --sandbox deploy web production',
+    'sgn --sandbox deploy worker production   # refused: its integration tests failed',
   ],
   options: (cmd) => {
     cmd.option('--from <env>', 'source environment (default: the setting promoteFrom of <env>)');
@@ -99,6 +109,7 @@ export const deployCommand = defineCommand<DeployOptions, DeployResult>({
     cmd.option('--force', 'deploy even when <env> already runs the same tag, or its image is missing from ECR');
     cmd.option('--logs', 'stream the deployer\'s log lines of this deploy while it runs');
     cmd.option('--tag <tag>', 'deploy this build (`sgn releases <project>`) instead of what the source env runs');
+    cmd.option('--skip-checks', 'promote even when the integration tests of the tag failed or have not finished');
     cmd.option('--break-lock', 'take over the lock an interrupted deploy left (only once its deployer has finished)');
   },
   json: true,

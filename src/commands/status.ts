@@ -1,4 +1,4 @@
-import { defineCommand, type Flags } from '../cli/define.js';
+import { defineCommand, flagReader, type Flags } from '../cli/define.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { validateName } from '../names.js';
 import type { StatusModel } from '../services/status/model.js';
@@ -26,15 +26,16 @@ const intOf = (v: unknown) => (typeof v === 'string' && /^\d+$/.test(v.trim()) ?
 export function parseStatus(args: string[], flags: Flags): StatusCommandOptions {
   const [project] = args;
   if (project !== undefined) validateName(project, 'project');
-  const limit = flags.limit === undefined ? 5 : intOf(flags.limit);
+  const f = flagReader(flags);
+  const limit = f.string('limit') === undefined ? 5 : intOf(flags.limit);
   if (!(limit >= 1 && limit <= 100)) throw new UsageError(`--limit takes a number of executions from 1 to 100, not "${String(flags.limit)}".`, 'Example: sgn status web --limit 10');
-  const interval = flags.interval === undefined ? 2 : Number(flags.interval);
+  const interval = f.string('interval') === undefined ? 2 : Number(flags.interval);
   if (!(interval >= 1 && interval <= 300)) throw new UsageError(`--interval takes seconds from 1 to 300, not "${String(flags.interval)}".`, 'Example: sgn status web --watch --interval 5');
-  const wait = Boolean(flags.wait);
-  const watch = Boolean(flags.watch) || wait;
-  if (flags.exitStatus && !watch) throw new UsageError('--exit-status follows the result of a watched execution: add --watch (or --wait).', 'sgn status web --watch --exit-status');
+  const wait = f.boolean('wait');
+  const watch = f.boolean('watch') || wait;
+  if (f.boolean('exitStatus') && !watch) throw new UsageError('--exit-status follows the result of a watched execution: add --watch (or --wait).', 'sgn status web --watch --exit-status');
   if (flags.interval !== undefined && !watch) throw new UsageError('--interval sets how often --watch looks: add --watch.', 'sgn status web --watch --interval 5');
-  return { project, limit, watch, wait, exitStatus: Boolean(flags.exitStatus), intervalMs: Math.round(interval * 1000), json: Boolean(flags.json) };
+  return { project, limit, watch, wait, exitStatus: f.boolean('exitStatus'), intervalMs: Math.round(interval * 1000), json: f.boolean('json') };
 }
 
 const exitOf = (result: StatusResult, opts: StatusCommandOptions) => (opts.exitStatus && isWatchResult(result) && !result.ok ? ExitCode.failure : ExitCode.ok);
@@ -43,18 +44,11 @@ export const statusCommand = defineCommand<StatusCommandOptions, StatusResult>({
   name: 'status',
   arguments: '[project]',
   summary: "a project's pipeline on one screen: executions, stages, what runs where",
+  // One paragraph per line: commander wraps each at word boundaries for the terminal's width.
   description: [
-    "The project's CodePipeline on one screen: its newest executions (commit, when, each stage with",
-    'its status and duration, why a stage failed and the command that shows more), what each',
-    'environment runs and whether it waits for promotion, and the integration-test result of the',
-    'tag staging runs. The project is the argument, else the repository name of the git remote',
-    '"origin". Pipeline and stage names come from the settings pipeline, buildStage, deployStage',
-    'and integrationStage.',
-    '',
-    'With --watch it follows the running execution stage by stage until it ends (--wait: the next',
-    'one), redrawn in place on a terminal and one line per change when piped; --exit-status makes',
-    'the exit code 0 only when the execution Succeeded.',
-  ].join('\n'),
+    "The project's CodePipeline on one screen: its newest executions (commit, when, each stage with its status and duration, why a stage failed and the command that shows more), what each environment runs and whether it waits for promotion, and the integration-test result of the tag staging runs. The project is the argument, else the repository name of the git remote \"origin\". Pipeline and stage names come from the settings pipeline, buildStage, deployStage and integrationStage.",
+    'With --watch it follows the running execution stage by stage until it ends (--wait: the next one), redrawn in place on a terminal and one line per change when piped; --exit-status makes the exit code 0 only when the execution Succeeded.',
+  ].join('\n\n'),
   examples: [
     'sgn status web',
     'sgn status                                  # the project of this git repository',

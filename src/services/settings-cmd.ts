@@ -1,9 +1,17 @@
 import { chmodSync, existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
-import { checkResolved, defaultPromoteFrom, exampleCommand, findTeamFile, parseSettingText, readSettingsJson, teamFileName, userSettingsPath, type SettingSource } from '../settings/load.js';
+import { checkResolved, defaultPromoteFrom, type ResolvedSettings, exampleCommand, findTeamFile, parseSettingText, readSettingsJson, teamFileName, userSettingsPath, type SettingSource } from '../settings/load.js';
 import { envNameFor, isSettingKey, settingKeys, settingSpecs, type SettingKey, type Settings } from '../settings/schema.js';
+
+/** What the settings commands read: the run's environment, folder, -c flags and resolved settings. */
+export interface SettingsWorld {
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** `-c key=value` overrides of this run. */
+  flagSettings: Partial<Record<SettingKey, unknown>>;
+  resolvedSettings(): ResolvedSettings;
+}
 
 function requireKey(key: string): SettingKey {
   if (!isSettingKey(key)) throw new UsageError(`Unknown setting "${key}".`, `Known settings: ${settingKeys.join(', ')}.`);
@@ -17,38 +25,36 @@ function show(value: unknown): string {
   return String(value);
 }
 
-/** `sgn config list`: every setting, its value and where it came from. */
-export async function configList(ctx: Context, opts: { json: boolean }): Promise<number> {
-  const r = ctx.resolvedSettings();
-  const values = r.values as unknown as Record<string, unknown>;
-  if (opts.json) {
-    ctx.io.json(Object.fromEntries(settingKeys.map((k) => [k, { value: values[k] ?? null, source: r.sources[k]?.source ?? (values[k] !== undefined ? 'aws' : null), file: r.sources[k]?.file ?? null }])));
-    return 0;
-  }
-  const { printTable } = await import('../table.js');
-  await printTable(ctx.io, {
-    columns: [{ header: 'Setting' }, { header: 'Value' }, { header: 'From' }],
-    rows: settingKeys.map((k) => {
-      const src = r.sources[k];
-      const from = src ? (src.file ? `${src.source} (${src.file})` : src.source === 'env' ? `env ${envNameFor(k)}` : src.source) : values[k] !== undefined ? 'AWS env' : '';
-      return [k, show(values[k]), { text: from, role: 'dim' as const }];
-    }),
-  });
-  return 0;
+/** One row of `sgn config list`: a setting, its value and where it came from. */
+export interface SettingRow {
+  key: SettingKey;
+  value: unknown;
+  /** flag, env, team, user, default; `aws` for region/profile from the AWS environment. */
+  source: string | null;
+  file: string | null;
 }
 
-/** `sgn config get KEY`: the resolved value alone, for scripts. */
-export function configGet(ctx: Context, key: string): number {
+/** `sgn config list`: every setting, its value and where it came from. */
+export function configList(w: SettingsWorld): SettingRow[] {
+  const r = w.resolvedSettings();
+  const values = r.values as unknown as Record<string, unknown>;
+  return settingKeys.map((k) => ({ key: k, value: values[k] ?? null, source: r.sources[k]?.source ?? (values[k] !== undefined ? 'aws' : null), file: r.sources[k]?.file ?? null }));
+}
+
+/** A setting's value as `config get` and the list print it (lists comma-joined, maps as k=v). */
+export function showSetting(value: unknown): string {
+  return show(value);
+}
+
+/** `sgn config get KEY`: the resolved value (undefined when unset). */
+export function configGet(w: SettingsWorld, key: string): { key: SettingKey; value: unknown } {
   const k = requireKey(key);
-  const value = (ctx.settings() as unknown as Record<string, unknown>)[k];
-  if (value === undefined) return 1;
-  ctx.io.print(show(value));
-  return 0;
+  return { key: k, value: (w.resolvedSettings().values as unknown as Record<string, unknown>)[k] };
 }
 
 /** Where `config set` writes: the user file, or with --team the team file found upward (else here). */
-function settingsFiles(ctx: Context): { user: string; team?: string } {
-  return { user: userSettingsPath(ctx.env), team: findTeamFile(ctx.cwd) };
+function settingsFiles(w: SettingsWorld): { user: string; team?: string } {
+  return { user: userSettingsPath(w.env), team: findTeamFile(w.cwd) };
 }
 
 /**
@@ -58,10 +64,10 @@ function settingsFiles(ctx: Context): { user: string; team?: string } {
  * keys of the file are not judged: a file broken elsewhere can be repaired one key at a time.
  * The file keeps its mode (a private 0600 file stays private).
  */
-export function configSet(ctx: Context, opts: { key: string; value?: string; team: boolean; unset: boolean }): number {
+export function configSet(w: SettingsWorld, opts: { key: string; value?: string; team: boolean; unset: boolean }): { key: SettingKey; file: string; removed: boolean } {
   const k = requireKey(opts.key);
-  const files = settingsFiles(ctx);
-  const file = opts.team ? (files.team ?? join(ctx.cwd, teamFileName)) : files.user;
+  const files = settingsFiles(w);
+  const file = opts.team ? (files.team ?? join(w.cwd, teamFileName)) : files.user;
   const data = existsSync(file) ? readSettingsJson(file) : {};
   if (opts.unset) {
     delete data[k];
@@ -69,7 +75,7 @@ export function configSet(ctx: Context, opts: { key: string; value?: string; tea
     if (opts.value === undefined) throw new UsageError(`config set needs a value for ${k}.`, `Example: ${exampleCommand(k, { team: opts.team })}`);
     data[k] = parseSettingText(k, opts.value, k);
   }
-  if (k === 'promoteFrom' || k === 'environments') checkDependents(ctx, k, file, data, opts.team);
+  if (k === 'promoteFrom' || k === 'environments') checkDependents(w, k, file, data, opts.team);
   mkdirSync(dirname(file), { recursive: true });
   let mode: number | undefined;
   try {
@@ -83,13 +89,12 @@ export function configSet(ctx: Context, opts: { key: string; value?: string; tea
   writeFileSync(tmp, JSON.stringify(data, null, 2) + '\n', mode === undefined ? {} : { mode });
   if (mode !== undefined) chmodSync(tmp, mode);
   renameSync(tmp, file);
-  ctx.io.success(opts.unset ? `Removed ${k} from ${file}` : `Set ${k} in ${file}`);
-  return 0;
+  return { key: k, file, removed: opts.unset };
 }
 
 /** promoteFrom and environments as they would resolve once this file holds `data`. */
-function checkDependents(ctx: Context, key: 'promoteFrom' | 'environments', file: string, data: Record<string, unknown>, team: boolean): void {
-  const files = settingsFiles(ctx);
+function checkDependents(w: SettingsWorld, key: 'promoteFrom' | 'environments', file: string, data: Record<string, unknown>, team: boolean): void {
+  const files = settingsFiles(w);
   const layer = (path: string | undefined) => {
     if (!path) return {};
     if (path === file) return data;
@@ -102,8 +107,8 @@ function checkDependents(ctx: Context, key: 'promoteFrom' | 'environments', file
   const teamData = layer(files.team ?? (team ? file : undefined));
   const userData = layer(files.user);
   const pick = <K extends 'promoteFrom' | 'environments'>(key: K): { value: Settings[K]; source: SettingSource; file?: string } => {
-    const envText = ctx.env[envNameFor(key)];
-    if (ctx.global.settings[key] !== undefined) return { value: ctx.global.settings[key] as Settings[K], source: 'flag' };
+    const envText = w.env[envNameFor(key)];
+    if (w.flagSettings[key] !== undefined) return { value: w.flagSettings[key] as Settings[K], source: 'flag' };
     if (envText) return { value: parseSettingText(key, envText, envNameFor(key)) as Settings[K], source: 'env' };
     if (key in teamData) return { value: teamData[key] as Settings[K], source: 'team', file: files.team ?? file };
     if (key in userData) return { value: userData[key] as Settings[K], source: 'user', file: files.user };
@@ -128,9 +133,7 @@ function checkDependents(ctx: Context, key: 'promoteFrom' | 'environments', file
 }
 
 /** `sgn config path`: the files sgn reads, highest first (works even when one of them is broken). */
-export function configPath(ctx: Context): number {
-  const files = settingsFiles(ctx);
-  ctx.io.print(`team\t${files.team ?? '(none found from ' + ctx.cwd + ' upward: .sgn.json)'}`);
-  ctx.io.print(`user\t${files.user}`);
-  return 0;
+export function configPath(w: SettingsWorld): { team: string | null; user: string; searchedFrom: string } {
+  const files = settingsFiles(w);
+  return { team: files.team ?? null, user: files.user, searchedFrom: w.cwd };
 }

@@ -1,12 +1,20 @@
-import type { CommandDef, Flags } from '../../cli/define.js';
+import { defineCommand, type Flags } from '../../cli/define.js';
 import { UsageError } from '../../errors.js';
-import type { LogsTailOptions } from '../../services/logs/tail.js';
+import type { LogsTailOptions, TailResult } from '../../services/logs/tail.js';
 import { parseSince } from '../../time.js';
 import { validateName } from '../../names.js';
 
 const buildIdHint = 'A build id is <codebuild project>:<uuid>, as `aws codebuild list-builds-for-project` prints it; the UUID part alone works too.';
 
-export function parseLogsTail(args: string[], flags: Flags, now: Date): LogsTailOptions {
+/** The tail's options plus how its lines are printed (the service never sees those). */
+export interface LogsTailCommandOptions extends LogsTailOptions {
+  timestamps: boolean;
+  json: boolean;
+  /** --since as typed: a duration counts back from the run's clock, so execute resolves it. */
+  sinceText?: string;
+}
+
+export function parseLogsTail(args: string[], flags: Flags, now: Date = new Date()): LogsTailCommandOptions {
   const [project] = args;
   if (project !== undefined) validateName(project, 'project');
   const build = flags.build as string | undefined;
@@ -38,6 +46,7 @@ export function parseLogsTail(args: string[], flags: Flags, now: Date): LogsTail
     project,
     build: build?.trim(),
     since,
+    sinceText: flags.since as string | undefined,
     filter,
     timestamps: Boolean(flags.timestamps),
     json: Boolean(flags.json),
@@ -49,7 +58,7 @@ export function parseLogsTail(args: string[], flags: Flags, now: Date): LogsTail
   };
 }
 
-export const logsTail: CommandDef = {
+export const logsTail = defineCommand<LogsTailCommandOptions, TailResult>({
   name: 'tail',
   arguments: '[project]',
   summary: "print or follow a build's log",
@@ -78,9 +87,46 @@ export const logsTail: CommandDef = {
     cmd.option('-t, --timestamps', 'prefix each line with its time (ISO 8601, UTC)');
     cmd.option('--json', 'one JSON object per line: {"build", "timestamp", "message"}');
   },
-  run: async (ctx, args, flags) => {
-    const opts = parseLogsTail(args, flags, ctx.now());
-    const { logsTail: run } = await import('../../services/logs/tail.js');
-    return run(ctx, opts);
+  // --json here is a stream of JSON lines, one per log line (not one document): the command owns it.
+  parse: (args, flags) => parseLogsTail(args, flags),
+  execute: async (ctx, opts) => {
+    const [{ tailBuildLogs, defaultPollMs }, { resolveProject }, { formatEvents }, { streamWriter }, { setTimeout: delay }] = await Promise.all([
+      import('../../services/logs/tail.js'),
+      import('../../services/logs/project.js'),
+      import('../render/log-lines.js'),
+      import('../../services/logs/output.js'),
+      import('node:timers/promises'),
+    ]);
+    // --since is relative to the run's clock.
+    const since = opts.sinceText !== undefined ? parseSince(opts.sinceText, ctx.now()) : undefined;
+    const fullBuildId = opts.build?.includes(':');
+    const project = opts.project !== undefined || !fullBuildId ? await resolveProject(opts.project, { cwd: ctx.cwd, processes: ctx.processes, debug: (m) => ctx.debug(m) }) : undefined;
+    const [codebuild, logs] = await Promise.all([ctx.api.codebuild(), ctx.api.logs()]);
+    const { io } = ctx;
+    const out = streamWriter(io.streams.stdout);
+    return tailBuildLogs(
+      {
+        codebuild,
+        logs,
+        report: {
+          emit: (e) => (e.code === 'logs.build' || e.code === 'logs.waiting' ? io.info(io.err.dim(e.message)) : io.emit(e)),
+          progress: (label) => io.progress(label),
+        },
+        lines: (events, build) => {
+          io.wroteStdout = true;
+          return out.write(formatEvents(events, { timestamps: opts.timestamps, json: opts.json, build, color: io.out }));
+        },
+        settings: ctx.settings(),
+        now: ctx.now,
+        debug: (m) => ctx.debug(m),
+        onRetry: (m) => ctx.debug(m),
+        signal: ctx.signal,
+        sleep: (ms, signal) => delay(ms, undefined, { signal }),
+        region: () => ctx.api.region().catch(() => undefined),
+        pollMs: defaultPollMs,
+      },
+      { ...opts, project, since },
+    );
   },
-};
+  render: (_ctx, result: TailResult) => result.exitCode,
+});

@@ -24,6 +24,11 @@ export function printPlan(io: IO, plan: PromotePlan, region: string, now: Date):
     row('via', c.dim(`temporary source record "${plan.from}"`));
   }
   row('image', `${plan.image.uri} ${plan.image.status === 'present' ? c.green('✓') : plan.image.status === 'unknown' ? c.yellow('?') : c.red('✗ not in ECR')}`);
+  if (plan.gate) {
+    const g = plan.gate;
+    const mark = g.verdict === 'pass' ? c.green('✓') : g.verdict === 'refuse' ? c.red('✗') : g.verdict === 'warn' ? c.yellow('!') : c.dim('-');
+    row('tests', `${mark} ${g.verdict === 'off' ? c.dim(g.message) : g.message}`);
+  }
   row('deployer', `${plan.functionName} ${c.dim(`in ${region}`)}`);
   row('you', plan.caller.arn);
 }

@@ -9,7 +9,7 @@ import { SgnError, UsageError } from '../../errors.js';
 import type { Reporter } from '../../io.js';
 import { configLayout, deployerFolder } from './layout.js';
 import { fetchConfig, s3Error, s3Url, type ConfigRef } from './store.js';
-import { consequence, decodeConfig, deployerRefuses, maxConfigFileBytes, validateConfig, type Problem } from './validate.js';
+import { consequence, decodeConfig, deployerRefuses, maxConfigFileBytes, validateConfig, type Problem, type Validation } from './validate.js';
 
 export interface CfgCatDeps {
   s3: S3Api;
@@ -33,6 +33,23 @@ export type CfgCatResult =
   | { view: 'secret'; project: string; env: string; key: string; versionId?: string; data: Record<string, string>; problems: Problem[]; warnings: Problem[] };
 
 const where = (p: Problem) => (p.line ? `line ${p.line}: ` : '');
+
+/**
+ * The Secret the deployer builds from a stored file. Problems go to the reporter (errors when
+ * the deployer's configparser refuses the file, which then throws: there is no Secret; warnings
+ * when Kubernetes or sgn object to a Secret the deployer does build).
+ */
+export function readSecret(report: Reporter, ref: ConfigRef, bytes: Uint8Array, soWhat: string): Validation {
+  const decoded = decodeConfig(bytes);
+  if (!decoded.ok) throw new SgnError(`${s3Url(ref)} is not a config file the deployer can read: ${decoded.reason}.`, { hint: 'Inspect it with `aws s3 cp`, then replace it with sgn cfg edit.' });
+  const v = validateConfig(decoded.text);
+  const refused = deployerRefuses(v).length > 0;
+  for (const p of v.errors) report.emit({ level: refused ? 'error' : 'warn', code: 'cfg.problem', message: `${refused ? '' : `${s3Url(ref)}: `}${where(p)}${p.message}`, data: { line: p.line, by: p.by } });
+  if (refused) throw new SgnError(`The deployer cannot parse ${s3Url(ref)}, so it builds no Secret and ${soWhat}.`, { hint: `Fix it with: sgn cfg edit ${ref.project} ${ref.env}` });
+  const then = consequence(v);
+  if (then) report.emit({ level: 'warn', code: 'cfg.consequence', message: then });
+  return v;
+}
 
 /** The environment when the user named none: the project's only config file, or a choice. */
 async function pickEnv(deps: CfgCatDeps, project: string): Promise<string> {
@@ -84,17 +101,6 @@ export async function cfgCat(deps: CfgCatDeps, opts: CfgCatOptions): Promise<Cfg
   const base = { project: opts.project, env, key: ref.key, versionId: stored.versionId };
   if (opts.view === 'file') return { view: 'file', ...base, bytes: stored.bytes };
 
-  const decoded = decodeConfig(stored.bytes);
-  if (!decoded.ok) throw new SgnError(`${s3Url(ref)} is not a config file the deployer can read: ${decoded.reason}.`, { hint: 'Inspect it with `aws s3 cp`, then replace it with sgn cfg edit.' });
-  const v = validateConfig(decoded.text);
-  const refused = deployerRefuses(v);
-  if (refused.length) {
-    for (const p of v.errors) deps.report.emit({ level: 'error', code: 'cfg.problem', message: `${where(p)}${p.message}`, data: { line: p.line, by: p.by } });
-    throw new SgnError(`The deployer cannot parse ${s3Url(ref)}, so it builds no Secret and there are no keys to show.`, { hint: `Fix it with: sgn cfg edit ${opts.project} ${env}` });
-  }
-  // What the deployer would put into the Secret, even when Kubernetes or sgn object to it.
-  for (const p of v.errors) deps.report.emit({ level: 'warn', code: 'cfg.problem', message: `${where(p)}${p.message}`, data: { line: p.line, by: p.by } });
-  const then = consequence(v);
-  if (then) deps.report.emit({ level: 'warn', code: 'cfg.consequence', message: then });
+  const v = readSecret(deps.report, ref, stored.bytes, 'there are no keys to show');
   return { view: 'secret', ...base, data: Object.fromEntries(v.entries.map((e) => [e.key, e.value])), problems: v.errors, warnings: v.warnings };
 }

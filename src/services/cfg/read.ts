@@ -1,14 +1,14 @@
 /**
- * The read commands of `sgn cfg`: ls, cat, diff between environments, and history.
+ * The read commands of `sgn cfg` still in the older form: ls and history (cat and diff moved
+ * to cat.ts and compare.ts).
  */
 import type { Context } from '../../context.js';
 import { SgnError } from '../../errors.js';
 import { formatAge } from '../../time.js';
 import type { TableModel } from '../../table.js';
-import { cfgFor, listConfigFiles, type CfgDeps, resolveEnv, type Cfg } from './common.js';
-import { fetchConfig, s3Error, s3Url, type ConfigRef, type StoredConfig } from './store.js';
-import { decodeConfig, deployerRefuses, formatBytes, maxConfigFileBytes, validateConfig, type Validation } from './validate.js';
-import { printProblems } from './render.js';
+import { cfgFor, listConfigFiles, type CfgDeps, resolveEnv } from './common.js';
+import { s3Error, s3Url } from './store.js';
+import { formatBytes } from './validate.js';
 
 export interface CfgLsOptions {
   project?: string;
@@ -36,81 +36,6 @@ export async function cfgLs(ctx: Context, opts: CfgLsOptions, deps: CfgDeps = {}
   const { printTable } = await import('../../table.js');
   await printTable(ctx.io, table);
   return 0;
-}
-
-/** Reads a config file that must exist, as text the deployer can read (else a clear error). */
-async function readExisting(cfg: Cfg, ref: ConfigRef, versionId?: string): Promise<{ stored: StoredConfig; text: string; validation: Validation }> {
-  const stored = await fetchConfig(await cfg.s3(), ref, { versionId, maxBytes: maxConfigFileBytes, debug: cfg.ctx.debug });
-  if (!stored) throw missingFile(ref);
-  const decoded = decodeConfig(stored.bytes);
-  if (!decoded.ok) throw new SgnError(`${s3Url(ref)} is not a config file the deployer can read: ${decoded.reason}.`, { hint: 'Inspect it with `aws s3 cp`, then replace it with sgn cfg edit.' });
-  return { stored, text: decoded.text, validation: validateConfig(decoded.text) };
-}
-
-function missingFile(ref: ConfigRef): SgnError {
-  return new SgnError(`There is no config file for ${ref.project} in ${ref.env} (${s3Url(ref)}).`, {
-    hint: `See what exists: sgn cfg ls ${ref.project}. Create it with: sgn cfg edit ${ref.project} ${ref.env}`,
-  });
-}
-
-export interface CfgDiffOptions {
-  project: string;
-  envA: string;
-  envB: string;
-  showValues: boolean;
-  json: boolean;
-  exitCode: boolean;
-}
-
-/** `sgn cfg diff`: keys only in one environment, and keys whose values differ. */
-export async function cfgDiff(ctx: Context, opts: CfgDiffOptions, deps: CfgDeps = {}): Promise<number> {
-  const cfg = cfgFor(ctx, deps);
-  const refs = [cfg.ref(opts.project, opts.envA), cfg.ref(opts.project, opts.envB)];
-  const [a, b] = await Promise.all(refs.map((r) => readExisting(cfg, r)));
-  for (const [i, side] of [a, b].entries()) {
-    if (deployerRefuses(side.validation).length) {
-      printProblems(ctx.io, side.validation, `${s3Url(refs[i])} has problems:`);
-      throw new SgnError(`The deployer cannot parse ${s3Url(refs[i])}, so it cannot be compared.`, { hint: `Fix it with: sgn cfg edit ${opts.project} ${refs[i].env}` });
-    }
-  }
-  const va = new Map(a.validation.entries.map((e) => [e.key, e.value]));
-  const vb = new Map(b.validation.entries.map((e) => [e.key, e.value]));
-  const keys = [...new Set([...va.keys(), ...vb.keys()])].sort();
-  const onlyA = keys.filter((k) => !vb.has(k));
-  const onlyB = keys.filter((k) => !va.has(k));
-  const differ = keys.filter((k) => va.has(k) && vb.has(k) && va.get(k) !== vb.get(k));
-  const same = keys.filter((k) => va.has(k) && vb.has(k) && va.get(k) === vb.get(k));
-  const differs = onlyA.length + onlyB.length + differ.length > 0;
-
-  if (opts.json) {
-    ctx.io.json({
-      project: opts.project,
-      envs: [opts.envA, opts.envB],
-      onlyIn: { [opts.envA]: onlyA, [opts.envB]: onlyB },
-      differ,
-      same,
-      ...(opts.showValues ? { values: Object.fromEntries(keys.map((k) => [k, { [opts.envA]: va.get(k) ?? null, [opts.envB]: vb.get(k) ?? null }])) } : {}),
-    });
-    return differs && opts.exitCode ? 1 : 0;
-  }
-  const summary = `${opts.project}: ${onlyA.length} only in ${opts.envA}, ${onlyB.length} only in ${opts.envB}, ${differ.length} differ, ${same.length} the same.`;
-  if (!differs) {
-    ctx.io.info(`${opts.envA} and ${opts.envB} of ${opts.project} have the same ${same.length} keys and values.`);
-    return 0;
-  }
-  const rows = [
-    ...onlyA.map((k) => ({ k, status: `only in ${opts.envA}`, role: 'warn' as const })),
-    ...onlyB.map((k) => ({ k, status: `only in ${opts.envB}`, role: 'warn' as const })),
-    ...differ.map((k) => ({ k, status: 'differs', role: 'bad' as const })),
-  ].sort((x, y) => x.k.localeCompare(y.k));
-  const table: TableModel = {
-    columns: [{ header: 'Key' }, { header: 'Status' }, ...(opts.showValues ? [{ header: opts.envA }, { header: opts.envB }] : [])],
-    rows: rows.map((r) => [r.k, { text: r.status, role: r.role }, ...(opts.showValues ? [va.get(r.k) ?? '-', vb.get(r.k) ?? '-'] : [])]),
-  };
-  const { printTable } = await import('../../table.js');
-  await printTable(ctx.io, table);
-  ctx.io.info(ctx.io.err.dim(summary + (opts.showValues ? '' : ' Values are hidden; add --show-values to see them.')));
-  return opts.exitCode ? 1 : 0;
 }
 
 export interface CfgHistoryOptions {

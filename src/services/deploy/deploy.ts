@@ -11,7 +11,8 @@ import { getRecord, tableError, type DeployRecord } from '../records.js';
 import { InvokeOutcomeUnknownError, invokeDeployer, type InvokeOptions, type InvokeResult } from './invoke.js';
 import { acquireDeployLock, describeHolder, type DeployLock } from './lock.js';
 import { invocationLines, watchDeployerLogs, type DeployerLogsApi } from './logs.js';
-import { promotePlan, readPromotion, releasePlan, type DeployOptions, type PromotePlan } from './plan.js';
+import { promotePlan, readPromotion, releasePlan, type DeployOptions, type PromotePlan, type PlanDeps } from './plan.js';
+import { gateRefusal } from './gate.js';
 import { verifyPromotion } from './verify.js';
 import { cleanLeftovers } from './release.js';
 import { failurePhase, type DeployerError, type FailurePhase } from './failure.js';
@@ -36,6 +37,8 @@ export interface DeployDeps {
   logs: () => Promise<DeployerLogsApi>;
   region: string;
   settings: Settings;
+  /** The promotion gate the plan asks (gate.ts); none: not checked. */
+  gate?: PlanDeps['gate'];
   report: Reporter;
   /** Asks the person at the terminal; throws a usage error when there is none. */
   confirm: (question: string, noTtyHint: string) => Promise<boolean>;
@@ -199,7 +202,7 @@ function historyResultOf(e: unknown): HistoryResult {
 /** `sgn deploy <project> <env>` (and `rollback`, `deploy --tag`): plan, confirm, lock, invoke once, verify. */
 export async function deploy(deps: DeployDeps, opts: DeployOptions): Promise<DeployResult> {
   const { report, settings } = deps;
-  const planDeps = { db: deps.db, ecr: deps.ecr, sts: deps.sts, s3: deps.s3, cache: deps.cache, settings, region: deps.region };
+  const planDeps = { db: deps.db, ecr: deps.ecr, sts: deps.sts, s3: deps.s3, cache: deps.cache, settings, region: deps.region, gate: deps.gate };
   const mark = (what: string) => report.emit({ level: 'debug', code: 'deploy.timing', message: `${what} at ${Math.round(performance.now())} ms since start` });
   mark('deploy started');
   // Leftovers of killed rollbacks go while the plan is read (never on the critical path).
@@ -231,12 +234,17 @@ export async function deploy(deps: DeployDeps, opts: DeployOptions): Promise<Dep
   report.emit({ level: 'info', code: 'deploy.plan', message: `${plan.kind === 'promote' ? `Promote ${plan.project}: ${plan.from} -> ${plan.to}` : `${plan.kind === 'rollback' ? 'Roll back' : 'Deploy a release of'} ${plan.project} in ${plan.to}`}`, data: { plan, region: deps.region } });
   planEvents(report, plan, deps.now());
   imageEvents(report, plan, opts.force);
+  if (plan.gate?.verdict === 'warn' || (plan.gate?.verdict === 'refuse' && (opts.skipChecks || opts.dryRun))) {
+    const why = plan.gate.verdict === 'warn' ? '' : opts.skipChecks ? ' (--skip-checks: promoting anyway)' : '; a deploy would be refused without --skip-checks';
+    report.emit({ level: 'warn', code: 'deploy.gate.warning', message: `Integration tests of ${plan.tag}: ${plan.gate.message}${why}.` });
+  }
 
   if (opts.dryRun) {
     const temp = plan.temporarySource ? ` after writing a temporary source record (Env "${plan.from}", deleted right after)` : '';
     report.emit({ level: 'info', code: 'deploy.dry-run', message: `Dry run: nothing was invoked. sgn would invoke ${plan.functionName} (RequestResponse, LogType Tail)${temp} with this payload:` });
     return resultOf(plan, 'dry-run');
   }
+  if (plan.gate?.verdict === 'refuse' && !opts.skipChecks) throw gateRefusal(plan.gate, { project: plan.project, tag: plan.tag, to: plan.to }, resultOf(plan, 'failed'));
   if (plan.artifact.status === 'missing' && !opts.force) {
     throw new SgnError(`The artifact of ${plan.project} ${plan.tag} (s3://${plan.artifact.bucket}/${plan.artifact.key}) is gone: the deployer would fail before touching the cluster, so sgn deploys nothing.`, {
       hint: `Rebuild through the pipeline, or deploy another build (\`sgn releases ${plan.project}\`).`,

@@ -10,6 +10,7 @@ import type { ArtifactCache } from '../releases/artifact-cache.js';
 import type { S3Api } from '../../aws/s3.js';
 import { resolveRelease, temporaryEnv, temporaryItem, type ChosenRelease, type ReleaseKind, type ResolveDeps } from './release.js';
 import { promotionCycle } from '../../settings/validate.js';
+import type { GateCheck } from './gate.js';
 
 /** What `sgn deploy` was asked to do, validated. */
 export interface DeployOptions {
@@ -25,6 +26,8 @@ export interface DeployOptions {
   breakLock: boolean;
   /** Deploy a chosen build instead of promoting: a rollback (to `tag`, else what ran before) or `deploy --tag`. */
   release?: { kind: ReleaseKind; tag?: string };
+  /** Promote even when the promotion gate (integration tests) says no. */
+  skipChecks?: boolean;
 }
 
 /** The deployer's manual-deploy event (pipeline-contract.md), key order as documented. */
@@ -71,6 +74,8 @@ export interface PromotePlan {
   payload: DeployPayload;
   /** The target needs a confirmation (settings `protected`). */
   protected: boolean;
+  /** What the integration tests said about the tag (gate.ts), when the plan had a gate to ask. */
+  gate?: GateCheck;
 }
 
 /**
@@ -129,6 +134,8 @@ export interface PlanDeps {
   sts: StsApi;
   settings: Settings;
   region: string;
+  /** The promotion gate of a promotion (gate.ts): what the integration tests said about the tag. */
+  gate?: (input: { project: string; tag: string; env: string; protected: boolean }) => Promise<GateCheck>;
   /** Artifacts (ranged GETs), the config file (HEAD), the project's builds (listing). */
   s3: Pick<S3Api, 'getObject' | 'headObject' | 'listObjectsV2'>;
   /** What was read from artifacts before, per ETag. */
@@ -198,15 +205,19 @@ export async function promotePlan(deps: PlanDeps, opts: Pick<DeployOptions, 'pro
   }
   const account = identity.Account ?? '?';
   const registry = settings.ecrRegistry ?? `${account}.dkr.ecr.${deps.region}.amazonaws.com`;
+  const isProtected = settings.protected.includes(opts.env);
+  const gateOf = (tag: string) => deps.gate?.({ project: opts.project, tag, env: opts.env, protected: isProtected });
   // The artifact, the image of the record's Tag and the config file in one round trip; the
   // image again only when the artifact says the deployer will deploy another tag.
-  const [artifact, recordImage, config] = await Promise.all([
+  const [artifact, recordImage, config, recordGate] = await Promise.all([
     checkArtifact(readerOf(deps), source),
     checkImage(deps.ecr, opts.project, source.tag),
     checkConfig(readerOf(deps), settings, opts.project, opts.env),
+    gateOf(source.tag),
   ]);
   const tag = artifact.status === 'ok' ? artifact.commitref : source.tag;
-  const image = tag === source.tag ? recordImage : await checkImage(deps.ecr, opts.project, tag);
+  // The gate, too, judges the tag the deployer will deploy.
+  const [image, gate] = tag === source.tag ? [recordImage, recordGate] : await Promise.all([checkImage(deps.ecr, opts.project, tag), gateOf(tag)]);
   return {
     kind: 'promote',
     project: opts.project,
@@ -222,7 +233,8 @@ export async function promotePlan(deps: PlanDeps, opts: Pick<DeployOptions, 'pro
     caller: { arn: identity.Arn ?? '?', account },
     functionName: settings.function,
     payload: deployPayload(opts.project, from, opts.env),
-    protected: settings.protected.includes(opts.env),
+    protected: isProtected,
+    ...(gate ? { gate } : {}),
   };
 }
 

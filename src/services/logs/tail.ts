@@ -1,15 +1,11 @@
-import { setTimeout as delay } from 'node:timers/promises';
-import type { Context } from '../../context.js';
-import type { IO } from '../../io.js';
-import { codeBuildApi, type CodeBuildApi } from '../../aws/codebuild.js';
-import { logsApi, type LogsApi } from '../../aws/logs.js';
+import type { Reporter } from '../../io.js';
+import type { CodeBuildApi } from '../../aws/codebuild.js';
+import type { LogsApi } from '../../aws/logs.js';
 import { fillPattern, type Settings } from '../../settings/schema.js';
 import { ExitCode, InterruptedError, SgnError, UsageError } from '../../errors.js';
-import { resolveProject } from './project.js';
 import { filterReader, streamReader, type DrainResult, type LogTarget, type ReaderDeps } from './reader.js';
 import { buildNotFound, closeNames, describeBuild, describeEnding, failedPhase, getBuild, isEnded, latestBuildId, listProjectNames, ProjectNotFound, type Build } from './builds.js';
-import { formatEvents } from './format.js';
-import { PipeClosed, streamWriter, type Writer } from './output.js';
+import { PipeClosed } from './output.js';
 import { lastEvents, phaseSelector } from './select.js';
 import type { LogEvent } from './reader.js';
 
@@ -20,8 +16,6 @@ export interface LogsTailOptions {
   build?: string;
   since?: Date;
   filter?: string;
-  timestamps: boolean;
-  json: boolean;
   follow: boolean;
   wait: boolean;
   exitStatus: boolean;
@@ -35,7 +29,10 @@ export interface LogsTailOptions {
 export interface TailDeps extends ReaderDeps {
   codebuild: CodeBuildApi;
   logs: LogsApi;
-  io: IO;
+  /** Messages for people (which build, waiting, how it ended). */
+  report: Reporter;
+  /** Where the log lines go, a page at a time; waits while the reader is slow (back-pressure). */
+  lines(events: LogEvent[], build: string): Promise<void>;
   settings: Settings;
   now(): Date;
   debug(message: string): void;
@@ -48,39 +45,23 @@ export interface TailDeps extends ReaderDeps {
 /** Default follow poll: new lines show within about a second, at one GetLogEvents call a second. */
 export const defaultPollMs = 1000;
 
-/** `sgn logs tail`: prints a build's log in order; with --follow, until the build ends. */
-export async function logsTail(ctx: Context, opts: LogsTailOptions): Promise<number> {
-  const fullBuildId = opts.build?.includes(':');
-  const project = opts.project !== undefined || !fullBuildId ? await resolveProject(opts.project, { cwd: ctx.cwd, processes: ctx.processes, debug: (m) => ctx.debug(m) }) : undefined;
-  const aws = await ctx.aws();
-  const [codebuild, logs] = await Promise.all([codeBuildApi(aws), logsApi(aws)]);
-  return tailBuildLogs(
-    {
-      codebuild,
-      logs,
-      io: ctx.io,
-      settings: ctx.settings(),
-      now: () => ctx.now(),
-      debug: (m) => ctx.debug(m),
-      onRetry: (m) => ctx.debug(m),
-      signal: ctx.signal,
-      sleep: (ms, signal) => delay(ms, undefined, { signal }),
-      region: async () => (await aws.codebuild()).config.region().catch(() => undefined),
-      pollMs: defaultPollMs,
-    },
-    { ...opts, project },
-  );
+/** How a tail ended: the build, its status, and the exit code it means. */
+export interface TailResult {
+  build: string;
+  status: string;
+  ended: boolean;
+  exitCode: number;
 }
 
-/** Finds the build, prints its log, follows it if asked; returns the exit code. */
-export async function tailBuildLogs(deps: TailDeps, opts: LogsTailOptions): Promise<number> {
-  const out = streamWriter(deps.io.streams.stdout);
+/** `sgn logs tail`: finds the build, hands its log lines on in order; with follow, until it ends. */
+export async function tailBuildLogs(deps: TailDeps, opts: LogsTailOptions): Promise<TailResult> {
   let build: Build | undefined;
+  const result = (b: Build, exitCode: number): TailResult => ({ build: b.id ?? '?', status: b.buildStatus ?? 'UNKNOWN', ended: isEnded(b), exitCode });
   try {
     build = await findBuild(deps, opts);
-    return await printBuild(deps, opts, build, out);
+    return result(build, await printBuild(deps, opts, build));
   } catch (e) {
-    if (e instanceof PipeClosed) return ExitCode.ok;
+    if (e instanceof PipeClosed) return { build: build?.id ?? '?', status: build?.buildStatus ?? 'UNKNOWN', ended: build ? isEnded(build) : false, exitCode: ExitCode.ok };
     if (deps.signal.aborted) {
       throw new InterruptedError(build && opts.follow && !isEnded(build) ? `Stopped following build ${build.id}; the build itself keeps running.` : 'Interrupted.');
     }
@@ -144,7 +125,7 @@ async function unknownProject(deps: TailDeps, project: string, cbProject: string
 }
 
 async function waitForNextBuild(deps: TailDeps, cbProject: string, latest: Build | undefined): Promise<Build> {
-  deps.io.info(`Waiting for the next build of ${cbProject}${latest ? ` (latest: ${describeBuild(latest, deps.now()).replace(/\.$/, '')})` : ''}; Ctrl-C to stop.`);
+  deps.report.emit({ level: 'info', code: 'logs.wait-build', message: `Waiting for the next build of ${cbProject}${latest ? ` (latest: ${describeBuild(latest, deps.now()).replace(/\.$/, '')})` : ''}; Ctrl-C to stop.` });
   for (;;) {
     await deps.sleep(deps.pollMs, deps.signal);
     const id = await latestBuildId(deps.codebuild, cbProject, deps);
@@ -167,24 +148,27 @@ export function logTarget(b: Build, settings: Settings, project: string): LogTar
   return { group: logs?.groupName ?? logGroupOf(settings, project), stream: logs?.streamName ?? id.slice(id.indexOf(':') + 1) };
 }
 
-async function printBuild(deps: TailDeps, opts: LogsTailOptions, first: Build, out: Writer): Promise<number> {
-  if (opts.failed || opts.tail !== undefined) return printSelected(deps, opts, first, out);
-  const { io } = deps;
+/** The messages of a tail: `logs.build`/`logs.waiting` are context (dim), the ending success/warn/error. */
+function say(deps: TailDeps, level: 'info' | 'warn' | 'success' | 'error', code: string, message: string): void {
+  deps.report.emit({ level, code, message });
+}
+
+async function printBuild(deps: TailDeps, opts: LogsTailOptions, first: Build): Promise<number> {
+  if (opts.failed || opts.tail !== undefined) return printSelected(deps, opts, first);
   let build = first;
   const id = build.id!;
   const project = opts.project ?? build.projectName ?? id.slice(0, id.indexOf(':'));
   const startTime = opts.since?.getTime();
   const reader = opts.filter ? filterReader(deps.logs, { startTime, pattern: opts.filter }, deps) : streamReader(deps.logs, { startTime }, deps);
-  const format = { timestamps: opts.timestamps, json: opts.json, build: id, color: io.out };
   let printed = 0;
-  const emit = (events: Parameters<typeof formatEvents>[0]) => {
+  const emit = (events: LogEvent[]) => {
     printed += events.length;
-    return out.write(formatEvents(events, format));
+    return deps.lines(events, id);
   };
 
   let ended = isEnded(build);
   let target = logTarget(build, deps.settings, project);
-  io.info(io.err.dim(describeBuild(build, deps.now()) + (opts.follow && ended ? ' Nothing to follow; --wait waits for the next build.' : '')));
+  say(deps, 'info', 'logs.build', describeBuild(build, deps.now()) + (opts.follow && ended ? ' Nothing to follow; --wait waits for the next build.' : ''));
   deps.debug(`reading ${target.group} ${target.stream}${opts.filter ? ` with filter ${opts.filter}` : ''}`);
 
   // A build that ended a while ago has all its lines stored; one that just ended gets a second look.
@@ -195,7 +179,7 @@ async function printBuild(deps: TailDeps, opts: LogsTailOptions, first: Build, o
     result = await reader.drain(target, emit);
     if (!opts.follow) break;
     if (result.missing && !ended && !saidWaiting) {
-      io.info(io.err.dim(`Waiting for the log stream ${target.group} ${target.stream} to appear...`));
+      say(deps, 'info', 'logs.waiting', `Waiting for the log stream ${target.group} ${target.stream} to appear...`);
       saidWaiting = true;
     }
     if (ended) {
@@ -217,34 +201,24 @@ async function printBuild(deps: TailDeps, opts: LogsTailOptions, first: Build, o
   }
 
   if (result.missing) {
-    if (ended) io.warn(`Build ${id} left no log in ${target.group} ${target.stream}.`);
-    else io.info(`Build ${id} has not written its log yet; follow it with -f.`);
+    if (ended) say(deps, 'warn', 'logs.no-log', `Build ${id} left no log in ${target.group} ${target.stream}.`);
+    else say(deps, 'info', 'logs.no-log-yet', `Build ${id} has not written its log yet; follow it with -f.`);
   }
   if (printed === 0 && !result.missing && (opts.filter || opts.since)) {
-    io.info(`No lines${opts.filter ? ` match ${opts.filter}` : ''}${opts.since ? ` since ${opts.since.toISOString()}` : ''}.`);
+    say(deps, 'info', 'logs.no-lines', `No lines${opts.filter ? ` match ${opts.filter}` : ''}${opts.since ? ` since ${opts.since.toISOString()}` : ''}.`);
   }
-  if (!ended) {
-    if (!result.missing) io.info(io.err.dim(`${describeBuild(build, deps.now())} Follow it with -f.`));
-    return ExitCode.ok;
-  }
-  const ending = describeEnding(build);
-  if (ending.ok) io.success(ending.text);
-  else if (build.buildStatus === 'STOPPED') io.warn(ending.text);
-  else io.failure(ending.text);
-  return opts.exitStatus && !ending.ok ? ExitCode.failure : ExitCode.ok;
+  if (!ended && result.missing) return ExitCode.ok;
+  return sayEnding(deps, opts, build);
 }
 
 /** Says how a build ended (or that it runs) and returns the exit code, as the plain tail does. */
 function sayEnding(deps: TailDeps, opts: LogsTailOptions, build: Build): number {
-  const { io } = deps;
   if (!isEnded(build)) {
-    io.info(io.err.dim(`${describeBuild(build, deps.now())} Follow it with -f.`));
+    say(deps, 'info', 'logs.build', `${describeBuild(build, deps.now())} Follow it with -f.`);
     return ExitCode.ok;
   }
   const ending = describeEnding(build);
-  if (ending.ok) io.success(ending.text);
-  else if (build.buildStatus === 'STOPPED') io.warn(ending.text);
-  else io.failure(ending.text);
+  say(deps, ending.ok ? 'success' : build.buildStatus === 'STOPPED' ? 'warn' : 'error', 'logs.ended', ending.text);
   return opts.exitStatus && !ending.ok ? ExitCode.failure : ExitCode.ok;
 }
 
@@ -254,20 +228,18 @@ function sayEnding(deps: TailDeps, opts: LogsTailOptions, build: Build): number 
  * complete" and its context; by the phase's times when a log has no such lines). --tail reads
  * the last N lines from the end of the stream, backwards, not the whole log.
  */
-async function printSelected(deps: TailDeps, opts: LogsTailOptions, build: Build, out: Writer): Promise<number> {
-  const { io } = deps;
+async function printSelected(deps: TailDeps, opts: LogsTailOptions, build: Build): Promise<number> {
   const id = build.id!;
   const project = opts.project ?? build.projectName ?? id.slice(0, id.indexOf(':'));
   const target = logTarget(build, deps.settings, project);
-  const format = { timestamps: opts.timestamps, json: opts.json, build: id, color: io.out };
-  io.info(io.err.dim(describeBuild(build, deps.now())));
+  say(deps, 'info', 'logs.build', describeBuild(build, deps.now()));
   let events: LogEvent[] = [];
   let missing = false;
   if (opts.failed) {
     const phase = failedPhase(build);
     if (!phase?.phaseType) {
-      if (!isEnded(build)) io.info(`Build ${id} is still running and no phase has failed yet; follow it with -f.`);
-      else io.info(`No phase of build ${id} failed.`);
+      if (!isEnded(build)) say(deps, 'info', 'logs.failed.none-yet', `Build ${id} is still running and no phase has failed yet; follow it with -f.`);
+      else say(deps, 'info', 'logs.failed.none', `No phase of build ${id} failed.`);
       return sayEnding(deps, opts, build);
     }
     const from = phase.startTime ? phase.startTime.getTime() - 2000 : undefined;
@@ -287,7 +259,7 @@ async function printSelected(deps: TailDeps, opts: LogsTailOptions, build: Build
   } else {
     ({ events, missing } = await lastEvents(deps.logs, target, opts.tail!, deps));
   }
-  if (events.length) await out.write(formatEvents(events, format));
-  if (missing) io.warn(`Build ${id} left no log in ${target.group} ${target.stream}.`);
+  if (events.length) await deps.lines(events, id);
+  if (missing) say(deps, 'warn', 'logs.no-log', `Build ${id} left no log in ${target.group} ${target.stream}.`);
   return sayEnding(deps, opts, build);
 }

@@ -201,7 +201,10 @@ export async function readArtifacts(deps: ArtifactReaderDeps, refs: ArtifactRef[
         }
       }
       if (known && r.etag && known.etag === r.etag) {
-        out[i] = { artifact: fromCache(ref, known), stats: { ...r.stats, cached: true } };
+        // The ETag names the bytes, not the upload: the same bytes uploaded again are newer.
+        const artifact = fromCache(ref, known);
+        if (artifact.status === 'ok' && r.lastModified) artifact.lastModified = r.lastModified;
+        out[i] = { artifact, stats: { ...r.stats, cached: true } };
         continue;
       }
       const artifact = await readFromS3(r, ref, tailBytes);

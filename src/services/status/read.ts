@@ -11,6 +11,8 @@ import { tagMatchesCommit } from './model.js';
 export interface PipelineReadDeps extends ReaderDeps {
   codepipeline: CodePipelineApi;
   region?: string;
+  /** Skip the ListPipelines lookup of close names for an unknown pipeline (the gate only needs to know). */
+  noSuggestions?: boolean;
 }
 
 /** The pipeline of a project under the `pipeline` setting (default `{project}`). */
@@ -21,6 +23,7 @@ export function pipelineName(settings: Pick<Settings, 'pipeline'>, project: stri
 /** The pipeline does not exist: close names (when sgn may list pipelines) and the setting to fix. */
 async function unknownPipeline(deps: PipelineReadDeps, pipeline: string, project: string): Promise<SgnError> {
   let names: string[] | undefined;
+  if (deps.noSuggestions) return new SgnError(`No pipeline named ${pipeline}${deps.region ? ` in ${deps.region}` : ''}.`);
   try {
     names = [];
     let nextToken: string | undefined;

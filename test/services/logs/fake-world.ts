@@ -125,10 +125,12 @@ export function fakeDeps(stream: FakeStream, codebuild: FakeCodeBuild, onSleep: 
   const stderr = collector();
   const home = mkdtempSync(join(tmpdir(), 'sgn-unit-'));
   const sleeps: number[] = [];
+  const io = new IO({ stdout, stderr, stdin: process.stdin }, { color: false });
   const deps: TailDeps = {
     codebuild: codebuild.api,
     logs: stream.api,
-    io: new IO({ stdout, stderr, stdin: process.stdin }, { color: false }),
+    report: io,
+    lines: async (events) => void stdout.write(events.map((e) => (e.message ?? '').replace(/\r?\n$/, '') + '\n').join('')),
     settings: loadSettings({ env: { HOME: home, XDG_CONFIG_HOME: home }, cwd: home, flags: {} }).values,
     now: () => new Date(1_700_000_100_000),
     debug: () => undefined,

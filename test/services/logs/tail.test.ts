@@ -6,7 +6,7 @@ import { tailBuildLogs, type LogsTailOptions } from '../../../src/services/logs/
 import type { LogsApi } from '../../../src/aws/logs.js';
 import { awsError, FakeCodeBuild, FakeStream, fakeDeps } from './fake-world.js';
 
-const base: LogsTailOptions = { project: 'web', timestamps: false, json: false, follow: false, wait: false, exitStatus: false };
+const base: LogsTailOptions = { project: 'web', follow: false, wait: false, exitStatus: false };
 const target = { group: '/aws/codebuild/web', stream: 'abc' };
 const quietDeps = (sleeps: number[] = []) => ({
   signal: new AbortController().signal,
@@ -174,7 +174,7 @@ describe('logs tail: following with fakes (throttling and empty pages while the 
         cb.finish('SUCCEEDED');
       }
     });
-    const code = await tailBuildLogs(deps, { ...base, follow: true });
+    const code = (await tailBuildLogs(deps, { ...base, follow: true })).exitCode;
     assert.equal(code, 0);
     assert.equal(stdout.text(), s.events.map((e) => e.message).join(''));
     assert.match(stdout.text(), /last 12\nlast 13\n$/);
@@ -193,7 +193,7 @@ describe('logs tail: following with fakes (throttling and empty pages while the 
       }
     };
     const { deps, stdout } = fakeDeps(s, cb, () => undefined);
-    assert.equal(await tailBuildLogs(deps, { ...base, follow: true }), 0);
+    assert.equal((await tailBuildLogs(deps, { ...base, follow: true })).exitCode, 0);
     assert.equal(stdout.text(), 'line 1\nline 2\nlast 3\nlast 4\nlast 5\n');
   });
 
@@ -205,7 +205,7 @@ describe('logs tail: following with fakes (throttling and empty pages while the 
       if (++polls === 2) s.append(3);
       if (polls === 3) cb.finish('FAILED');
     });
-    const code = await tailBuildLogs(deps, { ...base, follow: true, exitStatus: true });
+    const code = (await tailBuildLogs(deps, { ...base, follow: true, exitStatus: true })).exitCode;
     assert.equal(code, 1);
     assert.equal(stdout.text(), 'line 1\nline 2\nline 3\n');
     assert.match(stderr.text(), /✗ Build .* FAILED after 1m30s: phase BUILD FAILED \(COMMAND_EXECUTION_ERROR: Error while executing command: make\. Reason: exit status 2\)\./);
@@ -224,7 +224,7 @@ describe('logs tail: following with fakes (throttling and empty pages while the 
       }
       if (polls === 5) cb.finish('SUCCEEDED');
     });
-    assert.equal(await tailBuildLogs(deps, { ...base, follow: true }), 0);
+    assert.equal((await tailBuildLogs(deps, { ...base, follow: true })).exitCode, 0);
     assert.equal(stdout.text(), 'line 1\nline 2\nline 3\nline 4\n');
     assert.match(stderr.text(), /Waiting for the log stream \/aws\/codebuild\/web 0b6e1c52-5d0e-4c6a-9a55-2f1b8f1c8a11 to appear/);
   });

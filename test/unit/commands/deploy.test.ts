@@ -5,6 +5,7 @@ import type { LambdaApi } from '../../../src/aws/lambda.js';
 import type { InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import type { StsApi } from '../../../src/aws/sts.js';
 import type { EcrApi } from '../../../src/aws/ecr.js';
+import type { CodePipelineApi } from '../../../src/aws/codepipeline.js';
 import { strictFake } from '../helpers/fakes.js';
 import { cleanEnv, testStreams } from '../helpers/io.js';
 import { memoryTable } from '../helpers/table.js';
@@ -67,7 +68,13 @@ function world(opts: { image?: 'present' | 'missing'; deployer?: 'promote' | 'no
       return { imageDetails: [{ imageDigest: 'sha256:1' }], $metadata: {} };
     },
   });
+  // The pipeline has its stages but no execution of this tag any more: the gate warns, lets it through.
+  const codepipeline = strictFake<CodePipelineApi>('codepipeline', {
+    listPipelineExecutions: async () => ({ pipelineExecutionSummaries: [], $metadata: {} }),
+    getPipelineState: async () => ({ pipelineName: 'web', stageStates: ['Source', 'Build', 'Deploy', 'IntegrationTests'].map((stageName) => ({ stageName })), $metadata: {} }),
+  });
   const api = strictFake<AwsApis>('api', {
+    codepipeline: async () => codepipeline,
     dynamo: async () => db,
     lambda: async () => lambda,
     sts: async () => sts,

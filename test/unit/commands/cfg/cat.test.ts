@@ -60,3 +60,37 @@ describe('unit: sgn cfg cat through main()', () => {
     assert.equal(res.code, 2);
   });
 });
+
+describe('unit: sgn cfg diff through main()', () => {
+  const files = { 'web/staging/config': 'A=1\nB=2\nONLY_S=x\n', 'web/production/config': 'A=1\nB=3\nONLY_P=y\n' };
+
+  it('given two environments, then a table of keys only in one and differing, values hidden, exit 0 (1 with --exit-code)', async () => {
+    const res = await run(['cfg', 'diff', 'web', 'staging', 'production'], bucket(files));
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /B\tdiffers/);
+    assert.match(res.stdout, /ONLY_P\tonly in production/);
+    assert.doesNotMatch(res.stdout + res.stderr, /\b3\b|\by\b/, 'values are secrets');
+    assert.match(res.stderr, /web: 1 only in staging, 1 only in production, 1 differ, 1 the same\. Values are hidden/);
+    assert.equal((await run(['cfg', 'diff', 'web', 'staging', 'production', '--exit-code'], bucket(files))).code, 1);
+  });
+
+  it('given --json --show-values --exit-code, then the documented shape with values, exit 1', async () => {
+    const res = await run(['cfg', 'diff', 'web', 'staging', 'production', '--json', '--show-values', '--exit-code'], bucket(files));
+    assert.equal(res.code, 1);
+    assert.deepEqual(JSON.parse(res.stdout), {
+      project: 'web',
+      envs: ['staging', 'production'],
+      onlyIn: { staging: ['ONLY_S'], production: ['ONLY_P'] },
+      differ: ['B'],
+      same: ['A'],
+      values: { A: { staging: '1', production: '1' }, B: { staging: '2', production: '3' }, ONLY_P: { staging: null, production: 'y' }, ONLY_S: { staging: 'x', production: null } },
+    });
+  });
+
+  it('given one side the deployer cannot parse, then exit 1 naming its lines', async () => {
+    const res = await run(['cfg', 'diff', 'web', 'staging', 'production'], bucket({ ...files, 'web/production/config': 'A=1\na=2\n' }));
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /line 2: key "a" is already set on line 1/);
+    assert.match(res.stderr, /The deployer cannot parse s3:\/\/k8s-deployer-config\/web\/production\/config, so it builds no Secret and it cannot be compared\./);
+  });
+});

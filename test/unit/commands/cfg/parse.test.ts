@@ -26,7 +26,7 @@ describe('sgn cfg: parse (argv -> options)', () => {
     assert.throws(() => parseCfgEdit(['../web'], {}), UsageError);
   });
   it('diff: two different environments', () => {
-    assert.deepEqual(parseCfgDiff(['web', 'staging', 'production'], { showValues: true }), { project: 'web', envA: 'staging', envB: 'production', showValues: true, json: false, exitCode: false });
+    assert.deepEqual(parseCfgDiff(['web', 'staging', 'production'], { showValues: true }), { project: 'web', envA: 'staging', envB: 'production', withValues: true, exitCode: false });
     assert.throws(() => parseCfgDiff(['web', 'staging', 'staging'], {}), UsageError);
   });
   it('history: --limit is a positive whole number', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Chalk } from 'chalk';
-import { formatEvents } from '../../../../src/services/logs/format.js';
+import { formatEvents } from '../../../../src/commands/render/log-lines.js';
 import { closeNames, describeEnding } from '../../../../src/services/logs/builds.js';
 import { redactRemote, repoNameFromRemote } from '../../../../src/services/logs/project.js';
 

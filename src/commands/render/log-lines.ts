@@ -1,5 +1,5 @@
 import type { ChalkInstance } from 'chalk';
-import type { LogEvent } from './reader.js';
+import type { LogEvent } from '../../services/logs/reader.js';
 
 export interface LineFormat {
   timestamps: boolean;
