@@ -23,14 +23,16 @@ export async function scenarios(env) {
   const awsEnv = env.awsEnv();
   return [
     {
+      id: 'cfg-cat',
       name: 'sgn cfg cat web production',
       peerLabel: 'aws s3 cp - ',
       budget: { ratio: 0.5 },
       setup,
       sgn: { argv: [...env.sgn, '-c', `configBucket=${bucket}`, 'cfg', 'cat', 'web', 'production'], env: awsEnv, check: same },
       peer: { argv: env.awsArgv('s3', 'cp', `s3://${bucket}/${key}`, '-'), env: awsEnv, check: same },
-      runs: 15,
+      runs: 10,
       warmup: 2,
+      latency: {},
     },
   ];
 }

@@ -41,9 +41,10 @@ export async function scenarios(env) {
   // Python on a full Scan, for both sides alike; this shows what the clients themselves cost.
   const proxy = await env.lib.startMemoProxy(env.moto.url);
   env.onStop(proxy.stop);
-  const scanAll = (endpoint, label) => {
+  const scanAll = (endpoint, label, id, runs) => {
     const awsEnv = env.awsEnv({ AWS_ENDPOINT_URL: endpoint });
     return {
+      id,
       name: `sgn ls deployed, ${projects.toLocaleString('en')} projects x 2 envs${label}`,
       setup,
       // Piped, as in a script: tab-separated rows with a header line.
@@ -51,15 +52,17 @@ export async function scenarios(env) {
       peer: { argv: [env.aws, '--endpoint-url', endpoint, 'dynamodb', 'scan', '--table-name', table], env: awsEnv, check: items(projects * 2) },
       peerLabel: 'aws dynamodb scan',
       budget: { ratio: 0.5 },
-      runs: 10,
+      // A full Scan costs moto seconds of Python per run, for both sides alike: few rounds.
+      runs,
       warmup: 1,
     };
   };
   const awsEnv = env.awsEnv();
   return [
-    scanAll(env.moto.url, ''),
-    scanAll(proxy.url, ' (moto replies replayed)'),
+    scanAll(env.moto.url, '', 'ls-scan', 3),
+    scanAll(proxy.url, ' (moto replies replayed)', 'ls-scan-memo', 8),
     {
+      id: 'ls-project',
       name: `sgn ls deployed --project ${one}`,
       setup,
       sgn: { argv: [...env.sgn, 'ls', 'deployed', '--project', one], env: awsEnv, check: lines(2) },
@@ -71,8 +74,9 @@ export async function scenarios(env) {
       peerLabel: 'aws dynamodb query',
       // performance.md names no budget for one project; the ls deployed one applies.
       budget: { ratio: 0.5 },
-      runs: 15,
+      runs: 10,
       warmup: 2,
+      latency: {},
     },
   ];
 }

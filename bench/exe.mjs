@@ -56,14 +56,15 @@ export function scenarios(env) {
     ['--help', ['--help'], {}],
     ['ls deployed --project web', ['-c', `table=${table}`, 'ls', 'deployed', '--project', 'web'], data],
   ];
-  return rows.map(([title, args, extra]) => ({
+  return rows.map(([title, args, extra], i) => ({
+    id: ['exe-version', 'exe-help', 'exe-ls-project'][i],
     name: `sgn ${title}, standalone executable`,
     peerLabel: `sgn ${title}, npm install`,
     sgn: side('exe', args, extra),
     peer: side('installed', args, extra),
     budget: { ratio: 1.0 },
-    runs: 30,
-    warmup: 3,
+    runs: 15,
+    warmup: 2,
     setup,
   }));
 }

@@ -91,10 +91,11 @@ export function toSide(spec, label, meter) {
 /**
  * Runs the sides in turn, A B A B ... (A B C ... with extra sides), so that drift of the machine
  * touches every side alike: `warmup` rounds thrown away, then `runs` rounds, then more rounds
- * while a side's spread (IQR / median) exceeds `maxSpread`, up to 3x `runs`.
+ * while a side's spread (IQR / median) exceeds `maxSpread`, up to 2x `runs` and `maxMs`.
  * Returns, per side, { label, ms: [..], cpuMs: [..], rssMiB: [..] }.
  */
-export async function alternate(sides, { runs = 20, warmup = 2, maxSpread = 0.1, onRound } = {}) {
+export async function alternate(sides, { runs = 20, warmup = 2, maxSpread = 0.1, onRound, maxMs = Infinity } = {}) {
+  const started = performance.now();
   const samples = sides.map((s) => ({ label: s.label, ms: [], cpuMs: [], rssMiB: [] }));
   for (let i = 0; i < warmup; i++) for (const s of sides) await s.run();
   const round = async () => {
@@ -107,7 +108,8 @@ export async function alternate(sides, { runs = 20, warmup = 2, maxSpread = 0.1,
     onRound?.(samples[0].ms.length);
   };
   for (let i = 0; i < runs; i++) await round();
-  while (samples[0].ms.length < 3 * runs && samples.some((s) => spread(s.ms) > maxSpread)) {
+  // More rounds while the sides disagree with themselves, up to 2x `runs` and the time allowed.
+  while (samples[0].ms.length < 2 * runs && performance.now() - started < maxMs && samples.some((s) => spread(s.ms) > maxSpread)) {
     for (let i = 0; i < Math.max(1, Math.ceil(runs / 2)); i++) await round();
   }
   return samples;
@@ -220,4 +222,58 @@ export async function runIfMain(moduleUrl, bench) {
   }
   const result = await bench();
   process.stdout.write(JSON.stringify(result, null, 2) + '\n', () => process.exit(0));
+}
+
+/**
+ * A reverse proxy that puts a network's distance between a client and a loopback server: every
+ * request waits `rttMs` (half on the way in, half on the way back), and the first request on a
+ * new connection one more round trip (the TCP handshake). Bodies stream through untouched.
+ * `timeline` records each request ({ start, end, what }, ms) for criticalPath().
+ */
+export async function startLatencyProxy(upstream, rttMs) {
+  const { createServer, request } = await import('node:http');
+  const target = new URL(upstream);
+  const timeline = [];
+  const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  const fresh = new WeakSet();
+  const server = createServer(async (req, res) => {
+    const start = performance.now();
+    const socket = req.socket;
+    const handshake = fresh.has(socket) ? 0 : rttMs;
+    fresh.add(socket);
+    req.pause();
+    await wait(handshake + rttMs / 2);
+    const headers = { ...req.headers, host: target.host };
+    const up = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers }, async (upRes) => {
+      await wait(rttMs / 2);
+      const out = { ...upRes.headers };
+      if (typeof out.location === 'string') out.location = out.location.replace(target.host, `127.0.0.1:${server.address().port}`);
+      res.writeHead(upRes.statusCode ?? 502, out);
+      upRes.pipe(res);
+      res.on('finish', () => timeline.push({ start, end: performance.now(), what: `${req.headers['x-amz-target'] ?? req.method} ${req.url.split('?')[0]}` }));
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+    req.resume();
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  return { url, host: new URL(url).host, upstream: target, timeline, stop: () => new Promise((resolve) => (server.closeAllConnections(), server.close(() => resolve()))) };
+}
+
+/**
+ * The requests on a command's critical path: the longest chain of requests each of which was
+ * sent only after the one before it had been answered. Requests that overlap count once.
+ */
+export function criticalPath(timeline) {
+  const rs = [...timeline].sort((a, b) => a.start - b.start);
+  const depth = [];
+  let best = 0;
+  for (let i = 0; i < rs.length; i++) {
+    let d = 1;
+    for (let j = 0; j < i; j++) if (rs[j].end <= rs[i].start && depth[j] + 1 > d) d = depth[j] + 1;
+    depth[i] = d;
+    best = Math.max(best, d);
+  }
+  return best;
 }

@@ -4,7 +4,9 @@
 //
 // Environment: BENCH_RUNS (measured rounds per scenario), BENCH_WARMUP (rounds thrown away),
 // BENCH_MAX_SPREAD (keep running while a side's IQR/median is above this, default 0.1),
-// BENCH_ONLY (a regular expression: only scenarios whose name matches), BENCH_NO_BUILD=1.
+// BENCH_ONLY (a regular expression: only scenarios whose short id or name matches),
+// BENCH_RTT_MS (the latency rows' round-trip time, default 50; 0: none), BENCH_SCENARIO_S
+// (extra rounds stop after this many seconds per scenario, default 40), BENCH_NO_BUILD=1.
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { devNull, tmpdir } from 'node:os';
@@ -21,7 +23,13 @@ const options = {
   warmup: int(process.env.BENCH_WARMUP, undefined),
   maxSpread: process.env.BENCH_MAX_SPREAD ? Number(process.env.BENCH_MAX_SPREAD) : 0.1,
   only: process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, 'i') : undefined,
+  /** Round-trip time the latency rows add to every request (0: no latency rows). */
+  rttMs: process.env.BENCH_RTT_MS !== undefined && process.env.BENCH_RTT_MS !== '' ? Number(process.env.BENCH_RTT_MS) : 50,
+  /** Extra rounds (while the spread is high) stop after this long per scenario. */
+  maxScenarioMs: int(process.env.BENCH_SCENARIO_S, 40) * 1000,
 };
+/** BENCH_ONLY matches a scenario's short id (`cfg-cat`, `mirror-cold`, `cfg-cat@rtt`, ...) or its name. */
+const selected = (id, name) => !options.only || (id !== undefined && options.only.test(id)) || options.only.test(name);
 
 /** The AWS CLI v2 from Debian's awscli. Never the first `aws` on PATH: a pyenv v1 shim may be. */
 const awsCli = '/usr/bin/aws';
@@ -101,22 +109,69 @@ function benchEnv(moto, meter) {
 }
 
 /** Measures one scenario of the contract; returns its table row and notes. */
-async function runScenario(s, env, meter) {
-  const sides = [lib.toSide(s.sgn, 'sgn', meter), lib.toSide(s.peer, s.peerLabel ?? 'peer', meter), ...(s.extra ?? []).map((x, i) => lib.toSide(x, `extra ${i + 1}`, meter))];
-  const runs = options.runs ?? s.runs ?? 20;
-  const warmup = options.warmup ?? s.warmup ?? 2;
+async function runScenario(s, env, meter, latency) {
   await s.setup?.();
   try {
+    const wrap = latency ? await latency.wrapper(s) : (side) => side;
+    const sides = [wrap(lib.toSide(s.sgn, 'sgn', meter), s.sgn), wrap(lib.toSide(s.peer, s.peerLabel ?? 'peer', meter), s.peer), ...(latency ? [] : (s.extra ?? []).map((x, i) => lib.toSide(x, `extra ${i + 1}`, meter)))];
+    const runs = options.runs ?? s.runs ?? 20;
+    const warmup = options.warmup ?? s.warmup ?? 2;
     const started = Date.now();
     const progress = (n) => process.stderr.isTTY && process.stderr.write(`\r  ${n} rounds`);
-    const samples = await alternate(sides, { runs, warmup, maxSpread: options.maxSpread, onRound: progress });
+    const samples = await alternate(sides, { runs, warmup, maxSpread: options.maxSpread, onRound: progress, maxMs: options.maxScenarioMs });
     process.stderr.write(`${process.stderr.isTTY ? '\r' : ''}  ${samples[0].ms.length} rounds (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
     const row = resultRow(s.name, s.budget, samples);
     const notes = samples.slice(2).map((x) => `${s.name}: for reference, ${x.label} took ${median(x.ms).toFixed(0)} ms (${(median(x.ms) / row.peerMs).toFixed(2)}x ${row.peer}), peak ${Math.max(...x.rssMiB).toFixed(0)} MiB.`);
+    if (latency) notes.push(`${s.name}: requests on the critical path (each waiting for the one before): ${sides.map((x) => `${x.label} ${x.path()}`).join(', ')}.`);
     return { row, notes };
   } finally {
     await s.teardown?.();
   }
+}
+
+/**
+ * The latency rows: the same scenario with every request of both sides through a proxy that adds
+ * `rttMs` (bench/lib.mjs startLatencyProxy), one proxy per server the scenario talks to (moto,
+ * and whatever `latency.upstreams()` names: registries, the deployer emulator). Each side's
+ * argv and environment are rewritten to the proxies' addresses; function sides receive a
+ * `measure` that does the same. Per side, the most requests found on one critical path.
+ */
+function latencyRows(env, meter) {
+  const proxies = new Map();
+  const proxyFor = async (upstream) => {
+    const key = new URL(upstream).origin;
+    if (!proxies.has(key)) {
+      const p = await lib.startLatencyProxy(key, options.rttMs);
+      onStop(p.stop);
+      proxies.set(key, p);
+    }
+    return proxies.get(key);
+  };
+  return {
+    async wrapper(s) {
+      const ups = await Promise.all([env.moto.url, ...((await s.latency.upstreams?.()) ?? [])].map(proxyFor));
+      const swap = (v) => (typeof v === 'string' ? ups.reduce((t, p) => t.replaceAll(p.upstream.origin, p.url).replaceAll(p.upstream.host, p.host), v) : v);
+      const rewrite = (cmd) => ({ ...cmd, argv: cmd.argv.map(swap), ...(cmd.env ? { env: Object.fromEntries(Object.entries(cmd.env).map(([k, v]) => [k, swap(v)])) } : {}) });
+      const all = () => [...proxies.values()];
+      return (side, spec) => {
+        let path = 0;
+        const runOnce =
+          typeof spec === 'function'
+            ? () => spec({ measure: (cmd) => meter.measure(rewrite(cmd)) })
+            : () => lib.toSide(rewrite(Array.isArray(spec) ? { argv: spec } : { argv: spec.argv, env: spec.env, cwd: spec.cwd, tty: spec.tty, check: spec.check, exitCode: spec.exitCode }), side.label, meter).run();
+        return {
+          label: side.label,
+          path: () => path,
+          run: async () => {
+            for (const p of all()) p.timeline.length = 0;
+            const r = await runOnce();
+            path = Math.max(path, lib.criticalPath(all().flatMap((p) => p.timeline)));
+            return r;
+          },
+        };
+      };
+    },
+  };
 }
 
 /** A row a module measured itself (`results()`): the runner adds ratio, budget text and met. */
@@ -126,6 +181,8 @@ function ownRow(r) {
   row.budget = budgetText(r.budget);
   return row;
 }
+
+const benchStarted = performance.now();
 
 async function main() {
   const missing = missingPrerequisites();
@@ -157,6 +214,7 @@ async function main() {
   if (process.env.NODE_EXTRA_CA_CERTS) log('NODE_EXTRA_CA_CERTS is set: every Node start (sgn and node -e 0 alike) pays for it; compare ratios, not times.');
   const rows = [];
   const notes = [];
+  const later = [];
   for (const file of scenarioModules()) {
     const name = file.slice(root.length);
     let mod;
@@ -180,7 +238,8 @@ async function main() {
     }
     for (const item of items ?? []) {
       const title = item.name ?? item.scenario ?? name;
-      if (options.only && !options.only.test(title)) continue;
+      if (item.latency && options.rttMs > 0 && selected(item.id && `${item.id}@rtt`, `${title}, ${options.rttMs} ms RTT`)) later.push(item);
+      if (!selected(item.id, title)) continue;
       if (item.sgnMs !== undefined) {
         // Measured by the module itself.
         rows.push(ownRow({ scenario: title, ...item }));
@@ -198,7 +257,21 @@ async function main() {
       }
     }
   }
+  // The latency rows last: the same setups, every request a round trip away.
+  const latency = latencyRows(env, meter);
+  for (const item of later) {
+    const title = `${item.name}, ${options.rttMs} ms RTT`;
+    log(`- ${title} vs ${item.peerLabel ?? 'peer'}`);
+    try {
+      const r = await runScenario({ ...item, ...item.latency, name: title, budget: item.latency.budget ?? { ratio: 0.5 }, runs: item.latency.runs ?? Math.min(item.runs ?? 10, 8) }, env, meter, latency);
+      rows.push(r.row);
+      notes.push(...r.notes);
+    } catch (e) {
+      rows.push({ scenario: title, peer: item.peerLabel, budget: budgetText(item.latency.budget ?? { ratio: 0.5 }), error: e.message.split('\n')[0] });
+    }
+  }
   process.stdout.write('\n' + formatTable(rows) + '\n');
+  process.stdout.write(`\nTotal ${((performance.now() - benchStarted) / 1000).toFixed(0)} s.\n`);
   if (notes.length) process.stdout.write('\n' + notes.join('\n') + '\n');
   process.stdout.write(`\nMedians of alternating runs (sgn, peer, sgn, peer, ...); ratio = sgn / peer; peak RSS = highest of sgn's runs. Node ${process.version}.\n`);
 }

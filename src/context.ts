@@ -100,7 +100,16 @@ export function createContext(input: ContextInput): Context {
   const aws = () =>
     (factory ??= (async () => {
       const [t, { createAwsFactory }] = await Promise.all([resolveTarget(), import('./aws/clients.js')]);
-      return createAwsFactory(t.clients, input.env);
+      return createAwsFactory(t.clients, input.env, {
+        onRetry: (message) => io.emit({ level: 'warn', code: 'aws.retry', message }),
+        // An MFA device's code, asked on the terminal (the SDK's MFA code provider calls this).
+        ...(io.canPrompt
+          ? {
+              mfaCode: async (serial: string) =>
+                (await ctx.prompter()).text(`MFA code for ${serial}:`, { validate: (v) => (/^\d{6}$/.test(v.trim()) ? true : 'six digits'), noTtyHint: '' }).then((v) => v.trim()),
+            }
+          : {}),
+      });
     })());
   const api: AwsApis =
     input.api ??

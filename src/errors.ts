@@ -110,6 +110,8 @@ export function awsErrorName(e: unknown): string | undefined {
   return err.name ?? err.Code;
 }
 
+const throttlingNames = new Set(['ThrottlingException', 'Throttling', 'ThrottledException', 'TooManyRequestsException', 'RequestLimitExceeded', 'SlowDown', 'ProvisionedThroughputExceededException', 'RequestThrottled', 'RequestThrottledException']);
+
 const credentialErrors = new Set([
   'CredentialsProviderError',
   'ExpiredToken',
@@ -145,6 +147,34 @@ export function explainAwsError(e: unknown, what: string): SgnError | undefined 
       'Ask for the permission, or use a profile that has it (--profile).',
       e,
     );
+  }
+  return undefined;
+}
+
+/**
+ * For the reporting point, after the services had their say: AWS throttling or failing (5xx)
+ * even after the retries, naming the service and endpoint that answered (tagged by the clients).
+ */
+export function explainServiceFault(e: unknown, what: string): SgnError | undefined {
+  const name = awsErrorName(e);
+  if (!name) return undefined;
+  // Set by the AWS clients (src/aws/faults.ts): which service, at which endpoint, answered.
+  const tagged = e as { $sgnService?: string; $sgnHost?: string };
+  const who = tagged.$sgnService ? `${tagged.$sgnService}${tagged.$sgnHost ? ` at ${tagged.$sgnHost}` : ''}` : 'AWS';
+  const status = (e as AwsLikeError).$metadata?.httpStatusCode ?? 0;
+  if (throttlingNames.has(name) || status === 429) {
+    return new SgnError(`${who} kept throttling sgn's requests${/^(Unknown|Error)$/.test(name) ? '' : ` (${name})`} while ${what}, also after retries.`, {
+      hint: 'Too many calls at once in this account and region (other tools, CI jobs); try again in a minute.',
+      code: 'aws.throttled',
+      cause: e,
+    });
+  }
+  if (status >= 500) {
+    return new SgnError(`${who} failed with ${status}${name && !/^(Unknown|Error)$/.test(name) ? ` ${name}` : ''} while ${what}, also after retries.`, {
+      hint: 'This is on the AWS side (or a proxy on the way); try again later, and check the AWS Health Dashboard if it persists.',
+      code: 'aws.server-error',
+      cause: e,
+    });
   }
   return undefined;
 }

@@ -6,6 +6,8 @@ export interface Prompter {
   confirm(message: string, opts: { default: boolean; noTtyHint: string }): Promise<boolean>;
   /** Picks one of several choices. */
   select<T extends string>(message: string, choices: { value: T; name: string }[]): Promise<T>;
+  /** Asks for a short text (an MFA code), checked by `validate` (true, or the reason it is refused). */
+  text(message: string, opts: { validate?: (value: string) => true | string; noTtyHint: string }): Promise<string>;
 }
 
 /** Prompts on stderr with @inquirer/prompts, only when a person can see and answer them. */
@@ -34,6 +36,11 @@ export function createPrompter(io: IO, signal: AbortSignal): Prompter {
       if (!io.canPrompt) throw new UsageError('A choice is needed, but there is no terminal to ask on.');
       const { select } = await import('./prompt-widgets.js');
       return guard(() => select({ message, choices }, { input, output, signal }));
+    },
+    async text(message, opts) {
+      if (!io.canPrompt) throw new UsageError('An answer is needed, but there is no terminal to ask on.', opts.noTtyHint);
+      const { input: ask } = await import('@inquirer/prompts');
+      return guard(() => ask({ message, ...(opts.validate ? { validate: opts.validate } : {}) }, { input, output, signal }));
     },
   };
 }

@@ -1,13 +1,13 @@
 import type { ChalkInstance } from 'chalk';
 import type { Streams } from './io.js';
-import { ExitCode, SgnError, explainAwsError, awsErrorName } from './errors.js';
+import { ExitCode, SgnError, explainAwsError, explainServiceFault, awsErrorName } from './errors.js';
 
 /**
  * The one place errors become output: a sentence and a hint for known errors, a short
  * "unexpected error" line for bugs; stack traces, causes and AWS request ids only with --debug.
  */
 export function reportError(streams: Streams, e: unknown, opts: { debug: boolean; color?: ChalkInstance; json?: boolean }): number {
-  const known = e instanceof SgnError ? e : explainAwsError(e, 'talking to AWS');
+  const known = e instanceof SgnError ? e : (explainAwsError(e, 'talking to AWS') ?? explainServiceFault(e, 'talking to AWS'));
   if (opts.json) {
     const error = known
       ? { code: known.code, message: known.message, hint: known.hint ?? null, exitCode: known.exitCode }

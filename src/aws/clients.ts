@@ -6,8 +6,8 @@ import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import type { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import type { STSClient } from '@aws-sdk/client-sts';
-import { SgnError } from '../errors.js';
 import { version } from '../version.js';
+import { checkRegion, classifyAwsFault, installFaultHandling, mfaNotPossible, profileNeedsMfa, sgnRetryStrategy } from './faults.js';
 
 /** The user agent of every request sgn sends (AWS and registries). */
 export const userAgent = `sgn/${version}`;
@@ -45,49 +45,95 @@ export interface AwsFactory {
   region(): Promise<string>;
 }
 
+/** What the composition root lends the clients: where retries are announced, how an MFA code is asked. */
+export interface ClientHooks {
+  /** Told of each retry after the first (for stderr). */
+  onRetry?(message: string): void;
+  /** Asks for the code of an MFA device (a terminal prompt), or throws when none can be asked. */
+  mfaCode?(serial: string): Promise<string>;
+}
+
+/**
+ * Bounded time for every call but the long invoke: a connection within 3 s, an answer that
+ * never goes 30 s silent, 4 attempts at most within 20 s (sgnRetryStrategy), so that a dead
+ * endpoint fails in seconds. The long invoke keeps one attempt and no timeout.
+ */
+export const awsLimits = { connectionTimeoutMs: 3000, requestTimeoutMs: 30_000, maxAttempts: 4, retryBudgetMs: 20_000 };
+
 /** Builds the clients of a run from settings the composition root resolved (sandbox or AWS). */
-export function createAwsFactory(settings: ClientSettings, env: NodeJS.ProcessEnv): AwsFactory {
-  const common = (service: string) => {
+export function createAwsFactory(settings: ClientSettings, env: NodeJS.ProcessEnv, hooks: ClientHooks = {}): AwsFactory {
+  checkRegion(settings.region, 'from --region, AWS_REGION or the region setting');
+  // Parallel calls (a segmented Scan) meet the same fault at once: say each retry once.
+  const announced = new Set<string>();
+  const announce = (message: string) => {
+    const key = message.replace(/in [\d.]+ s /, '');
+    if (announced.has(key)) return;
+    announced.add(key);
+    hooks.onRetry?.(message);
+  };
+  // A profile that assumes a role with an MFA device: one STS client asks for the code once,
+  // and every other client borrows its credentials (one prompt, one AssumeRole per run).
+  const mfaSerial = settings.credentials ? undefined : profileNeedsMfa(settings.profile, env);
+  const mfaCodeProvider = mfaSerial ? (serial: string) => (hooks.mfaCode ? hooks.mfaCode(serial) : Promise.reject(mfaNotPossible(serial, settings.profile ?? env.AWS_PROFILE))) : undefined;
+  const common = (service: string, opts: { long?: boolean } = {}) => {
     const endpoint = settings.serviceEndpoints[service] ?? settings.endpoint;
     return {
       ...(settings.region ? { region: settings.region } : {}),
       ...(settings.profile ? { profile: settings.profile } : {}),
       ...(endpoint ? { endpoint } : {}),
       ...(settings.credentials ? { credentials: settings.credentials } : {}),
+      ...(mfaCodeProvider && service !== 'sts' ? { credentials: sharedCredentials } : {}),
+      ...(mfaCodeProvider && service === 'sts' ? { mfaCodeProvider } : {}),
       customUserAgent: userAgent,
-      maxAttempts: 3,
+      ...(opts.long
+        ? { maxAttempts: 1, requestHandler: { connectionTimeout: 10_000, requestTimeout: 0, socketTimeout: 0 } }
+        : {
+            maxAttempts: awsLimits.maxAttempts,
+            retryStrategy: sgnRetryStrategy(service, { maxAttempts: awsLimits.maxAttempts, budgetMs: awsLimits.retryBudgetMs, announce }),
+            requestHandler: { connectionTimeout: awsLimits.connectionTimeoutMs, requestTimeout: awsLimits.requestTimeoutMs },
+          }),
     };
+  };
+  const sharedCredentials = async () => {
+    const sts = await factory.sts();
+    return sts.config.credentials();
   };
   const memo = <T>(make: () => Promise<T>) => {
     let p: Promise<T> | undefined;
     return () => (p ??= make());
   };
+  const faultContext = { profile: settings.profile ?? (env.AWS_PROFILE || undefined), env };
+  const withFaults = <T extends object>(service: string, client: T, long = false): T => {
+    installFaultHandling(client as never, { service, ...faultContext, ...(long ? { longInvoke: true } : { attemptDeadlineMs: awsLimits.requestTimeoutMs }) });
+    return client;
+  };
   const s3PathStyle = Boolean(settings.endpoint || env.AWS_ENDPOINT_URL || env.AWS_ENDPOINT_URL_S3);
   const factory: AwsFactory = {
     settings,
-    dynamodb: memo(async () => new (await import('@aws-sdk/client-dynamodb')).DynamoDBClient(common('dynamodb'))),
-    s3: memo(async () => new (await import('@aws-sdk/client-s3')).S3Client({ ...common('s3'), forcePathStyle: s3PathStyle })),
-    logs: memo(async () => new (await import('@aws-sdk/client-cloudwatch-logs')).CloudWatchLogsClient(common('logs'))),
-    ecr: memo(async () => new (await import('@aws-sdk/client-ecr')).ECRClient(common('ecr'))),
-    codebuild: memo(async () => new (await import('@aws-sdk/client-codebuild')).CodeBuildClient(common('codebuild'))),
-    codepipeline: memo(async () => new (await import('@aws-sdk/client-codepipeline')).CodePipelineClient(common('codepipeline'))),
-    sts: memo(async () => new (await import('@aws-sdk/client-sts')).STSClient(common('sts'))),
+    dynamodb: memo(async () => withFaults('dynamodb', new (await import('@aws-sdk/client-dynamodb')).DynamoDBClient(common('dynamodb')))),
+    s3: memo(async () => withFaults('s3', new (await import('@aws-sdk/client-s3')).S3Client({ ...common('s3'), forcePathStyle: s3PathStyle }))),
+    logs: memo(async () => withFaults('logs', new (await import('@aws-sdk/client-cloudwatch-logs')).CloudWatchLogsClient(common('logs')))),
+    ecr: memo(async () => withFaults('ecr', new (await import('@aws-sdk/client-ecr')).ECRClient(common('ecr')))),
+    codebuild: memo(async () => withFaults('codebuild', new (await import('@aws-sdk/client-codebuild')).CodeBuildClient(common('codebuild')))),
+    codepipeline: memo(async () => withFaults('codepipeline', new (await import('@aws-sdk/client-codepipeline')).CodePipelineClient(common('codepipeline')))),
+    sts: memo(async () => withFaults('sts', new (await import('@aws-sdk/client-sts')).STSClient(common('sts')))),
     lambda: async (opts = {}) => {
       const { LambdaClient } = await import('@aws-sdk/client-lambda');
-      if (!opts.forLongInvoke) return new LambdaClient(common('lambda'));
       // A synchronous invoke of the deployer may take its whole 500 s timeout. A client-side
       // timeout below that, followed by the SDK's automatic retry, would start a second deploy
       // (aws/aws-cli#2657): so one attempt, and sockets that wait longer than the function can run.
-      return new LambdaClient({
-        ...common('lambda'),
-        maxAttempts: 1,
-        requestHandler: { connectionTimeout: 10_000, requestTimeout: 0, socketTimeout: 0 },
-      });
+      return withFaults('lambda', new LambdaClient(common('lambda', { long: opts.forLongInvoke })), opts.forLongInvoke);
     },
     region: async () => {
       const client = await factory.sts();
-      const region = await client.config.region();
-      if (!region) throw new SgnError('No AWS region is set.', { hint: 'Pass --region, set AWS_REGION, or `sgn config set region eu-west-1`.' });
+      let region: string | undefined;
+      try {
+        region = await client.config.region();
+      } catch (e) {
+        throw classifyAwsFault(e, { service: 'sts', ...faultContext }) ?? e;
+      }
+      if (!region) throw classifyAwsFault(new Error('Region is missing'), { service: 'sts', ...faultContext })!;
+      checkRegion(region, 'from your AWS profile');
       return region;
     },
   };

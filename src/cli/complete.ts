@@ -4,9 +4,9 @@
  * tree the completion service walks, and the names come from the composition root's adapters.
  * Whatever goes wrong, it prints no error and exits 0: a TAB must never spill messages.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { cacheHome, writeFileAtomicSync } from '../files.js';
 import { createHash } from 'node:crypto';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Command, Option } from 'commander';
 import type { Streams } from '../io.js';
@@ -82,7 +82,7 @@ async function globalsOf(words: string[], deps: CompleteDeps): Promise<GlobalOpt
 
 /** Names cached as JSON files under $XDG_CACHE_HOME/sgn/completion/ (written atomically). */
 function fileCache(env: NodeJS.ProcessEnv): NameCache {
-  const dir = join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'sgn', 'completion');
+  const dir = join(cacheHome(env), 'completion');
   const file = (key: string) => join(dir, `${key}.json`);
   return {
     read: (key) => {
@@ -95,9 +95,7 @@ function fileCache(env: NodeJS.ProcessEnv): NameCache {
     write: (key, value) => {
       try {
         mkdirSync(dir, { recursive: true, mode: 0o700 });
-        const tmp = `${file(key)}.${process.pid}.tmp`;
-        writeFileSync(tmp, JSON.stringify(value), { mode: 0o600 });
-        renameSync(tmp, file(key));
+        writeFileAtomicSync(file(key), JSON.stringify(value), { mode: 0o600 });
       } catch {
         // A cache that cannot be written only makes the next TAB slower.
       }

@@ -38,7 +38,7 @@ export async function executeReleases(ctx: Context, opts: ReleasesOptions): Prom
 /** The releases for people: a table on stdout, what it covers on stderr. */
 export async function renderReleases(ctx: Context, result: ReleasesResult): Promise<number> {
   const { io } = ctx;
-  const [{ printTable }, { formatAge }, { formatBytes }] = await Promise.all([import('../table.js'), import('../time.js'), import('../services/mirror/progress.js')]);
+  const [{ printTable }, { formatAge }, { formatBytes }] = await Promise.all([import('../table.js'), import('../time.js'), import('../bytes.js')]);
   const where = result.sources.map((s) => `s3://${s.bucket}/${s.prefix}`).join(', ');
   if (result.total === 0) {
     io.info(`No builds of ${result.project} in ${where}.`);

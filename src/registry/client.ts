@@ -20,6 +20,12 @@ export interface RegistryOptions {
   insecure?: boolean;
   /** Looked up once, on the first challenge. */
   credentials?: () => Promise<Credentials | undefined>;
+  /**
+   * Send Basic credentials with the first request instead of waiting for the 401 that asks for
+   * them (ECR takes Basic): one round trip less. A registry that wants a token still answers 401
+   * with its challenge, and the client follows that.
+   */
+  basicFirst?: boolean;
   /** Token scope actions for this client's repositories: `pull` for a source, `pull,push` for a target. */
   actions: string;
   /** Named in errors, so that a message can say which side failed. */
@@ -158,6 +164,7 @@ export class Registry {
     // Every request in flight listens to the signal (a dozen at once is normal): not a leak.
     if (opts.signal) setMaxListeners(256, opts.signal);
     this.base = `${opts.insecure ? 'http' : 'https'}://${opts.host}`;
+    if (opts.basicFirst) this.challenge = { scheme: 'basic', params: {} };
   }
 
   private creds(): Promise<Credentials | undefined> {
@@ -225,6 +232,7 @@ export class Registry {
         async () => {
           attempts++;
           let res: HttpResponse;
+          const sent = performance.now();
           try {
             res = await httpRequest({ method: r.method, url: r.url, headers: { 'User-Agent': this.opts.userAgent, ...r.headers }, body: r.body, signal: this.opts.signal, limits: this.opts.limits });
           } catch (e) {
@@ -234,7 +242,8 @@ export class Registry {
             if (e instanceof NetworkError) throw RegistryError.fromNetwork(e, this.opts.role);
             throw e;
           }
-          this.opts.debug?.(`${r.method} ${r.url.origin}${r.url.pathname} -> ${res.status}`);
+          // A timeline: when the request was sent (ms since start) and how long its answer took.
+          this.opts.debug?.(`${r.method} ${r.url.origin}${r.url.pathname} -> ${res.status} (at ${Math.round(sent)} ms, ${Math.round(performance.now() - sent)} ms)`);
           if (retryStatus(res.status)) throw await this.errorFrom(res, r.url.host);
           return res;
         },
@@ -373,6 +382,13 @@ export class Registry {
   async getBlob(repo: string, digest: string): Promise<Readable> {
     const res = await this.request({ method: 'GET', url: `/v2/${repo}/blobs/${digest}`, repo, expect: [200], redirects: true });
     return res.body;
+  }
+
+  /** A blob's bytes as a stream, with the length the registry announced (Content-Length), if any. */
+  async openBlob(repo: string, digest: string): Promise<{ body: Readable; length?: number }> {
+    const res = await this.request({ method: 'GET', url: `/v2/${repo}/blobs/${digest}`, repo, expect: [200], redirects: true });
+    const length = Number(header(res, 'content-length'));
+    return { body: res.body, ...(header(res, 'content-length') && Number.isSafeInteger(length) ? { length } : {}) };
   }
 
   /** A small blob (an image config) read whole and checked against its digest. */

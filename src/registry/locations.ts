@@ -1,11 +1,8 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../files.js';
 import { dirname, join } from 'node:path';
 
-/** `$SGN_CACHE_DIR`, else `$XDG_CACHE_HOME/sgn` (default `~/.cache/sgn`): what sgn may forget at any time. */
-export function cacheHome(env: NodeJS.ProcessEnv): string {
-  return env.SGN_CACHE_DIR || join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'sgn');
-}
+export { cacheHome } from '../files.js';
 
 /**
  * Where blobs are known to live: per registry host, per digest, the repositories that held it
@@ -109,9 +106,7 @@ export function fileLocations(dir: string | undefined): BlobLocations {
           for (const k of keys.slice(0, Math.max(0, keys.length - perRegistry))) delete reg[k];
         }
         mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-        const tmp = `${path}.${process.pid}.tmp`;
-        writeFileSync(tmp, JSON.stringify(fresh), { mode: 0o600 });
-        renameSync(tmp, path);
+        writeFileAtomicSync(path, JSON.stringify(fresh), { mode: 0o600 });
         added.length = 0;
         forgotten.length = 0;
         for (const k of Object.keys(children)) delete children[k];

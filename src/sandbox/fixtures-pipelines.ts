@@ -123,7 +123,8 @@ function demoPlan(accountId: string): Record<string, DemoExecution[]> {
       { commit: 'web-0', message: 'Serve the health check on /healthz', minutesAgo: 5 * day, outcome: { status: 'Succeeded' } },
       { commit: 'web-1', message: 'Cache the landing page for 60s', minutesAgo: 3 * day + 60, outcome: { status: 'Succeeded' } },
       { commit: 'web-broken', message: 'Try the new bundler', minutesAgo: day, outcome: { status: 'Failed', stage: 'Build' } },
-      { commit: 'web-2', message: 'Show the order history on the account page', minutesAgo: 50, outcome: { status: 'Succeeded' } },
+      { commit: 'web-2', message: 'Show the order history on the account page', minutesAgo: 3 * day + 20, outcome: { status: 'Succeeded' } },
+      { commit: 'web-3', message: 'Render the cart server-side', minutesAgo: 50, outcome: { status: 'Succeeded' } },
     ],
     worker: [
       { commit: 'worker-1', message: 'Retry failed jobs with back-off', minutesAgo: 9 * day + 60, outcome: { status: 'Succeeded' } },
@@ -206,7 +207,9 @@ export async function seedDemoPipelines(
     if (buildId && buildId !== liveBuild) {
       if (liveExecution) deps.codepipeline.stopExecution(liveExecution, { reason: 'Stopped by the sandbox: its demo pipeline never deploys.' });
       liveBuild = buildId;
-      const name = `${live.project}-${round++}`;
+      // Commits of their own: a live build never shares the commit of a seeded release (the
+      // promotion gate would find it running and refuse the README's first promotion).
+      const name = `${live.project}-live-${round++}`;
       const start = new Date(Date.now() - 6_000);
       liveExecution = deps.codepipeline.startExecution(live.project, { at: start, revision: { id: gitCommit(name), summary: codestarSummary('Render the cart server-side') } });
       deps.codepipeline.advance(liveExecution, { at: new Date(start.getTime() + 4_000), next: { externalExecutionId: buildId } });

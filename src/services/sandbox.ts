@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../files.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context } from '../context.js';
@@ -31,9 +32,7 @@ function emulatorEntry(): string {
 
 function writeState(env: NodeJS.ProcessEnv, state: SandboxState): void {
   const path = statePath(env);
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n');
-  renameSync(tmp, path);
+  writeFileAtomicSync(path, JSON.stringify(state, null, 2) + '\n');
 }
 
 /** Stops a process and waits until it is gone (SIGTERM, then SIGKILL after `graceMs`). */

@@ -1,4 +1,5 @@
-import { chmodSync, existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { writeFileAtomicSync } from '../files.js';
 import { dirname, join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { checkResolved, defaultPromoteFrom, type ResolvedSettings, exampleCommand, findTeamFile, parseSettingText, readSettingsJson, teamFileName, userSettingsPath, type SettingSource } from '../settings/load.js';
@@ -85,10 +86,7 @@ export function configSet(w: SettingsWorld, opts: { key: string; value?: string;
     mode = opts.team ? undefined : 0o600;
   }
   // Write then rename: a crash never leaves a half-written settings file.
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(data, null, 2) + '\n', mode === undefined ? {} : { mode });
-  if (mode !== undefined) chmodSync(tmp, mode);
-  renameSync(tmp, file);
+  writeFileAtomicSync(file, JSON.stringify(data, null, 2) + '\n', { mode });
   return { key: k, file, removed: opts.unset };
 }
 

@@ -159,7 +159,7 @@ describe('CodePipeline emulator, through the AWS SDK', () => {
       assert.equal(emulator.describeExecution(demo.liveExecutionId()!)?.stage, 'Build');
       const webState = await client.send(new GetPipelineStateCommand({ name: 'web' }));
       assert.equal(webState.stageStates![1].actionStates![0].latestExecution?.externalExecutionId, live);
-      assert.deepEqual(web.map((e) => e.status), ['InProgress', 'Succeeded', 'Failed', 'Succeeded', 'Succeeded']);
+      assert.deepEqual(web.map((e) => e.status), ['InProgress', 'Succeeded', 'Failed', 'Succeeded', 'Succeeded', 'Succeeded']);
       const billing = (await client.send(new ListPipelineExecutionsCommand({ pipelineName: 'billing' }))).pipelineExecutionSummaries!;
       assert.deepEqual(billing[0].sourceRevisions, []);
       // The live build ends: the execution's Build succeeds, then the sandbox stops it (its demo never deploys).

@@ -1,7 +1,8 @@
 import { defineCommand, type Flags } from '../../cli/define.js';
 import { UsageError } from '../../errors.js';
 import { formatDuration } from '../../time.js';
-import { formatBytes, shortDigest as short } from '../../services/mirror/progress.js';
+import { shortDigest as short } from '../../services/mirror/progress.js';
+import { formatBytes } from '../../bytes.js';
 import { parsePlatform } from '../../registry/platform.js';
 import { isRepositoryPath, isTag, parseImageReference } from '../../registry/reference.js';
 import type { Context } from '../../context.js';

@@ -1,7 +1,7 @@
 import { defineCommand, type Flags } from '../../cli/define.js';
 import type { Context } from '../../context.js';
 import { UsageError } from '../../errors.js';
-import { formatBytes } from '../../services/mirror/progress.js';
+import { formatBytes } from '../../bytes.js';
 import type { SyncResult } from '../../services/mirror/sync.js';
 import { rateLimitWarning } from './mirror.js';
 

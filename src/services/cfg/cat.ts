@@ -7,8 +7,9 @@
 import type { S3Api } from '../../aws/s3.js';
 import { SgnError, UsageError } from '../../errors.js';
 import type { Reporter } from '../../io.js';
-import { configLayout, deployerFolder } from './layout.js';
-import { fetchConfig, s3Error, s3Url, type ConfigRef } from './store.js';
+import { listConfigFiles, type CfgListing } from './common.js';
+import { configLayout } from './layout.js';
+import { fetchConfig, s3Url, type ConfigRef } from './store.js';
 import { consequence, decodeConfig, deployerRefuses, maxConfigFileBytes, validateConfig, type Problem, type Validation } from './validate.js';
 
 export interface CfgCatDeps {
@@ -51,31 +52,19 @@ export function readSecret(report: Reporter, ref: ConfigRef, bytes: Uint8Array, 
   return v;
 }
 
+/** Listing with narrow deps (the shape common.ts's listConfigFiles takes). */
+export function listingOf(deps: { s3: S3Api; settings: { configBucket: string; configKey: string; environments: string[] } }): CfgListing {
+  return { s3: async () => deps.s3, layout: configLayout(deps.settings.configKey), bucket: deps.settings.configBucket, environments: deps.settings.environments };
+}
+
 /** The environment when the user named none: the project's only config file, or a choice. */
-async function pickEnv(deps: CfgCatDeps, project: string): Promise<string> {
-  const layout = configLayout(deps.settings.configKey);
-  const bucket = deps.settings.configBucket;
-  const envs: string[] = [];
-  let token: string | undefined;
-  try {
-    do {
-      const page = await deps.s3.listObjectsV2({ Bucket: bucket, Prefix: layout.projectPrefix(project), ContinuationToken: token });
-      for (const o of page.Contents ?? []) {
-        const p = o.Key && !o.Key.startsWith(deployerFolder) ? layout.parse(o.Key) : undefined;
-        if (p?.project === project) envs.push(p.env);
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-  } catch (e) {
-    throw s3Error(e, { bucket }, `listing s3://${bucket}/${layout.projectPrefix(project)}`);
-  }
-  const order = deps.settings.environments;
-  const rank = (e: string) => (order.includes(e) ? order.indexOf(e) : order.length);
-  envs.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
-  const example = (env: string) => `sgn cfg cat ${project} ${env}`;
+export async function pickEnv(deps: CfgCatDeps, project: string, verb: string): Promise<string> {
+  const files = await listConfigFiles(listingOf(deps), project);
+  const envs = files.map((f) => f.env);
+  const example = (env: string) => `sgn cfg ${verb} ${project} ${env}`;
   if (envs.length === 0) {
-    throw new SgnError(`Project "${project}" has no config files in s3://${bucket}.`, {
-      hint: `See which projects have one: sgn cfg ls. To create one, name the environment: sgn cfg edit ${project} ${order[0] ?? 'staging'}`,
+    throw new SgnError(`Project "${project}" has no config files in s3://${deps.settings.configBucket}.`, {
+      hint: `See which projects have one: sgn cfg ls. To create one, name the environment: sgn cfg edit ${project} ${deps.settings.environments[0] ?? 'staging'}`,
     });
   }
   if (envs.length === 1) {
@@ -90,7 +79,7 @@ async function pickEnv(deps: CfgCatDeps, project: string): Promise<string> {
 export async function cfgCat(deps: CfgCatDeps, opts: CfgCatOptions): Promise<CfgCatResult> {
   const layout = configLayout(deps.settings.configKey);
   layout.projectPrefix(opts.project); // refuses k8s_deployer/ before any call
-  const env = opts.env ?? (await pickEnv(deps, opts.project));
+  const env = opts.env ?? (await pickEnv(deps, opts.project, 'cat'));
   const ref: ConfigRef = { bucket: deps.settings.configBucket, key: layout.keyFor(opts.project, env), project: opts.project, env };
   const stored = await fetchConfig(deps.s3, ref, { versionId: opts.versionId, maxBytes: maxConfigFileBytes, debug: deps.debug });
   if (!stored) {

@@ -78,7 +78,10 @@ export function sortFiles(files: ConfigFileInfo[], environments: string[]): Conf
  * Lists config files: with a project, one listing of its prefix; without, the project
  * "folders" first (a delimiter listing, skipping k8s_deployer/), then each folder's files.
  */
-export async function listConfigFiles(cfg: Cfg, project?: string): Promise<ConfigFileInfo[]> {
+/** What listing needs: the legacy Cfg has it, and so do the narrow deps of the new services. */
+export type CfgListing = Pick<Cfg, 's3' | 'layout' | 'bucket' | 'environments'>;
+
+export async function listConfigFiles(cfg: CfgListing, project?: string): Promise<ConfigFileInfo[]> {
   const s3 = await cfg.s3();
   const { layout, bucket } = cfg;
   const toInfo = (raw: { key: string; lastModified?: Date; size: number }[]) =>

@@ -1,59 +1,71 @@
 /**
- * The read commands of `sgn cfg` still in the older form: ls and history (cat and diff moved
- * to cat.ts and compare.ts).
+ * `sgn cfg ls` and `sgn cfg history`: which config files exist, and the S3 versions of one.
+ * (cat and diff are cat.ts and compare.ts.)
  */
-import type { Context } from '../../context.js';
-import { SgnError } from '../../errors.js';
-import { formatAge } from '../../time.js';
-import type { TableModel } from '../../table.js';
-import { cfgFor, listConfigFiles, type CfgDeps, resolveEnv } from './common.js';
-import { s3Error, s3Url } from './store.js';
-import { formatBytes } from './validate.js';
+import type { S3Api } from '../../aws/s3.js';
+import type { Reporter } from '../../io.js';
+import { listConfigFiles, type ConfigFileInfo } from './common.js';
+import { listingOf, pickEnv } from './cat.js';
+import { configLayout } from './layout.js';
+import { s3Error, s3Url, type ConfigRef } from './store.js';
+
+export interface CfgReadDeps {
+  s3: S3Api;
+  settings: { configBucket: string; configKey: string; environments: string[] };
+  /** Asks which of several environments; absent when there is no terminal to ask on. */
+  chooseEnv?: (question: string, envs: string[]) => Promise<string>;
+  report: Reporter;
+}
 
 export interface CfgLsOptions {
   project?: string;
-  json: boolean;
 }
 
-/** `sgn cfg ls [project]`: config files with last-modified and size. */
-export async function cfgLs(ctx: Context, opts: CfgLsOptions, deps: CfgDeps = {}): Promise<number> {
-  const cfg = cfgFor(ctx, deps);
-  if (opts.project) cfg.layout.projectPrefix(opts.project); // refuses k8s_deployer before any call
-  const files = await listConfigFiles(cfg, opts.project);
-  if (opts.json) {
-    ctx.io.json(files.map((f) => ({ project: f.project, env: f.env, key: f.key, lastModified: f.lastModified?.toISOString() ?? null, size: f.size })));
-    return 0;
-  }
-  if (files.length === 0) {
-    ctx.io.info(opts.project ? `Project "${opts.project}" has no config files in s3://${cfg.bucket}.` : `No config files in s3://${cfg.bucket}.`);
-    return 0;
-  }
-  const now = ctx.now();
-  const table: TableModel = {
-    columns: [{ header: 'Project' }, { header: 'Env' }, { header: 'Modified' }, { header: 'Size' }],
-    rows: files.map((f) => [f.project, f.env, f.lastModified ? formatAge(f.lastModified, now) : '?', formatBytes(f.size)]),
-  };
-  const { printTable } = await import('../../table.js');
-  await printTable(ctx.io, table);
-  return 0;
+export interface CfgLsResult {
+  bucket: string;
+  project?: string;
+  files: ConfigFileInfo[];
+}
+
+/** Config files with last-modified and size (never the deployer's k8s_deployer/). */
+export async function cfgLs(deps: CfgReadDeps, opts: CfgLsOptions): Promise<CfgLsResult> {
+  if (opts.project) configLayout(deps.settings.configKey).projectPrefix(opts.project); // refuses k8s_deployer before any call
+  return { bucket: deps.settings.configBucket, project: opts.project, files: await listConfigFiles(listingOf(deps), opts.project) };
 }
 
 export interface CfgHistoryOptions {
   project: string;
   env?: string;
-  json: boolean;
   limit: number;
 }
 
-/** `sgn cfg history`: the S3 object versions of a config file, newest first. */
-export async function cfgHistory(ctx: Context, opts: CfgHistoryOptions, deps: CfgDeps = {}): Promise<number> {
-  const cfg = cfgFor(ctx, deps);
-  cfg.layout.projectPrefix(opts.project);
-  const env = await resolveEnv(cfg, opts.project, opts.env, (e) => `sgn cfg history ${opts.project} ${e}`);
-  const ref = cfg.ref(opts.project, env);
-  const s3 = await cfg.s3();
-  type Entry = { versionId: string; lastModified?: Date; size: number | null; etag: string | null; latest: boolean; deleted: boolean };
-  const entries: Entry[] = [];
+export interface ConfigVersion {
+  versionId: string;
+  lastModified?: Date;
+  size: number | null;
+  etag: string | null;
+  latest: boolean;
+  deleted: boolean;
+}
+
+export interface CfgHistoryResult {
+  ref: ConfigRef;
+  /** The bucket's versioning status (undefined: never enabled). */
+  versioning?: string;
+  /** Newest first, at most `limit`. */
+  versions: ConfigVersion[];
+  /** More versions exist than were shown. */
+  more: boolean;
+}
+
+/** The S3 object versions of a config file, newest first, delete markers included. */
+export async function cfgHistory(deps: CfgReadDeps, opts: CfgHistoryOptions): Promise<CfgHistoryResult> {
+  const layout = configLayout(deps.settings.configKey);
+  layout.projectPrefix(opts.project);
+  const env = opts.env ?? (await pickEnv(deps, opts.project, 'history'));
+  const ref: ConfigRef = { bucket: deps.settings.configBucket, key: layout.keyFor(opts.project, env), project: opts.project, env };
+  const s3 = deps.s3;
+  const entries: ConfigVersion[] = [];
   let status: string | undefined;
   try {
     status = (await s3.getBucketVersioning({ Bucket: ref.bucket })).Status;
@@ -76,32 +88,17 @@ export async function cfgHistory(ctx: Context, opts: CfgHistoryOptions, deps: Cf
     throw s3Error(e, ref, `reading the versions of ${s3Url(ref)}`);
   }
   entries.sort((x, y) => (y.lastModified?.getTime() ?? 0) - (x.lastModified?.getTime() ?? 0) || Number(y.latest) - Number(x.latest));
-  const shown = entries.slice(0, opts.limit);
 
   if (status !== 'Enabled') {
     const hint = `Turn versioning on (then every change is kept): aws s3api put-bucket-versioning --bucket ${ref.bucket} --versioning-configuration Status=Enabled`;
-    if (status === 'Suspended') ctx.io.warn(`Versioning of s3://${ref.bucket} is suspended: changes since then replaced each other without history. ${hint}`);
-    else ctx.io.warn(`s3://${ref.bucket} has no versioning, so there is no history of ${ref.key}: only the current file exists. ${hint}`);
+    deps.report.emit({
+      level: 'warn',
+      code: 'cfg.history.unversioned',
+      message:
+        status === 'Suspended'
+          ? `Versioning of s3://${ref.bucket} is suspended: changes since then replaced each other without history. ${hint}`
+          : `s3://${ref.bucket} has no versioning, so there is no history of ${ref.key}: only the current file exists. ${hint}`,
+    });
   }
-  if (opts.json) {
-    ctx.io.json(shown.map((e) => ({ ...e, lastModified: e.lastModified?.toISOString() ?? null })));
-    return 0;
-  }
-  if (shown.length === 0) throw new SgnError(`There is no config file for ${ref.project} in ${ref.env} (${s3Url(ref)}), now or in its history.`, { hint: `See what exists: sgn cfg ls ${ref.project}` });
-  const now = ctx.now();
-  const table: TableModel = {
-    columns: [{ header: 'Version' }, { header: 'Modified' }, { header: 'When' }, { header: 'Size' }, { header: '' }],
-    rows: shown.map((e) => [
-      e.versionId,
-      e.lastModified?.toISOString().replace(/\.\d+Z$/, 'Z') ?? '?',
-      e.lastModified ? formatAge(e.lastModified, now) : '?',
-      e.size === null ? '-' : formatBytes(e.size),
-      e.deleted ? { text: e.latest ? 'deleted (current)' : 'deleted', role: 'bad' } : e.latest ? { text: 'current', role: 'good' } : '',
-    ]),
-  };
-  const { printTable } = await import('../../table.js');
-  await printTable(ctx.io, table);
-  if (entries.length > shown.length) ctx.io.info(ctx.io.err.dim(`Showing the newest ${shown.length}; --limit shows more.`));
-  if (ctx.io.stderrIsTTY && shown.length > 1) ctx.io.info(ctx.io.err.dim(`See one: sgn cfg cat ${ref.project} ${ref.env} --version-id <id>. Bring one back: sgn cfg restore ${ref.project} ${ref.env} --version-id <id>`));
-  return 0;
+  return { ref, versioning: status, versions: entries.slice(0, opts.limit), more: entries.length > opts.limit };
 }

@@ -7,7 +7,7 @@
 import type { PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { ObjectTooLargeError, type S3Api } from '../../aws/s3.js';
 import { awsErrorName, explainAwsError, SgnError } from '../../errors.js';
-import { exactBytes, formatBytes } from './validate.js';
+import { exactBytes, formatBytes } from '../../bytes.js';
 
 export interface ConfigRef {
   bucket: string;
@@ -75,7 +75,7 @@ export async function fetchConfig(
     const name = awsErrorName(e);
     if (name === 'NoSuchKey' || name === 'NotFound') return undefined;
     if (e instanceof ObjectTooLargeError) {
-      throw new SgnError(`${s3Url(ref)} is over ${exactBytes(opts.maxBytes)} (${formatBytes(opts.maxBytes)}), the most sgn reads as a config file.`, {
+      throw new SgnError(`${s3Url(ref)} is over ${exactBytes(opts.maxBytes)} (${formatBytes(opts.maxBytes, 'binary')}), the most sgn reads as a config file.`, {
         hint: 'The deployer reads it, but a Secret holds at most 1 MiB of values, so it is mostly comments or ignored sections. Inspect it with `aws s3 cp`.',
       });
     }

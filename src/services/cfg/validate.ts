@@ -6,6 +6,7 @@
  * user's line and never quote values (they are secrets).
  */
 import { configItems, configSection, defaultSection, deployerKey, deployerValue, parseConfig, secretEntries, type ParsedConfig, type ParsedOption, type ParseError, type SecretEntry } from './parser.js';
+import { exactBytes } from '../../bytes.js';
 
 /**
  * Kubernetes' MaxSecretSize: the values of a Secret's data (decoded bytes) may add up to at most
@@ -32,18 +33,6 @@ export function decodeConfig(bytes: Uint8Array): Decoded {
   } catch {
     return { ok: false, reason: `it is not valid UTF-8 (first bad byte on line ${lineOfOffset(bytes, firstInvalidUtf8(bytes))}), which the deployer's Python cannot read` };
   }
-}
-
-/** "812 B", "4.2 KiB", "1.3 MiB" (rounded: for tables, never for limits). */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1).replace(/\.0$/, '')} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1).replace(/\.0$/, '')} MiB`;
-}
-
-/** "1,100,007 bytes": exact, for sizes compared with a limit. */
-export function exactBytes(n: number): string {
-  return `${String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',')} byte${n === 1 ? '' : 's'}`;
 }
 
 function lineOfOffset(bytes: Uint8Array, offset: number): number {

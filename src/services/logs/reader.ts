@@ -48,14 +48,18 @@ export function isTransient(e: unknown): boolean {
  * last transient one, are thrown.
  */
 export async function withBackoff<T>(fn: () => Promise<T>, what: string, deps: ReaderDeps): Promise<T> {
-  const { baseMs, maxMs, attempts } = deps.backoff ?? { baseMs: 500, maxMs: 10_000, attempts: 12 };
+  // The SDK's retry strategy has already spent its attempts; one more round after a pause rides
+  // out a longer throttling burst while following a busy build, and a broken endpoint still
+  // fails in seconds.
+  const { baseMs, maxMs, attempts } = deps.backoff ?? { baseMs: 2000, maxMs: 4000, attempts: 2 };
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn();
     } catch (e) {
       if (deps.signal.aborted || !isTransient(e) || attempt + 1 >= attempts) throw e;
       const delay = Math.min(maxMs, baseMs * 2 ** attempt) * (0.5 + Math.random() / 2);
-      deps.onRetry?.(`${what}: ${awsErrorName(e) ?? (e as Error).message}; retrying in ${Math.round(delay)} ms`);
+      // The first retry is silent (a blip); later ones say so.
+      if (attempt >= 1) deps.onRetry?.(`retrying in ${(delay / 1000).toFixed(1)} s (${attempt + 1}/${attempts - 1}): ${what}: ${awsErrorName(e) ?? (e as Error).message}`);
       await deps.sleep(delay, deps.signal);
     }
   }

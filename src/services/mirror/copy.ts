@@ -2,7 +2,7 @@ import { finished } from 'node:stream/promises';
 import { pipeline, type Readable } from 'node:stream';
 import { NetworkError } from '../../net-errors.js';
 import { RegistryError, type Registry } from '../../registry/client.js';
-import { BlobVerifier } from '../../registry/verify.js';
+import { BlobHasher, BlobSizeError, BlobVerifier } from '../../registry/verify.js';
 import type { PlannedBlob } from './plan.js';
 import type { MirrorProgress } from './progress.js';
 
@@ -42,7 +42,7 @@ export interface BlobOutcome {
 
 async function copyOnce(c: BlobCopy, blob: PlannedBlob, mountFrom: string | undefined): Promise<BlobOutcome> {
   let started: 'mounted' | URL;
-  let source: Readable | undefined;
+  let opened: { body: Readable; length?: number } | undefined;
   let refused: string | undefined;
   if (mountFrom) {
     // A mount costs one request and no bytes; a refused one answers with the upload session
@@ -59,15 +59,15 @@ async function copyOnce(c: BlobCopy, blob: PlannedBlob, mountFrom: string | unde
     refused = mountFrom;
   } else {
     // Opening the upload and the download at once saves a round trip per blob.
-    const download = c.src.getBlob(c.srcRepo, blob.digest);
+    const download = c.src.openBlob(c.srcRepo, blob.digest);
     download.catch(() => undefined);
     try {
       started = await c.dst.startUpload(c.dstRepo);
     } catch (e) {
-      (await download.catch(() => undefined))?.destroy();
+      (await download.catch(() => undefined))?.body.destroy();
       throw e;
     }
-    source = await download.catch(async (e) => {
+    opened = await download.catch(async (e) => {
       await c.dst.cancelUpload(c.dstRepo, started as URL);
       throw e;
     });
@@ -75,17 +75,30 @@ async function copyOnce(c: BlobCopy, blob: PlannedBlob, mountFrom: string | unde
   let location = started as URL;
   try {
     c.progress.start(blob);
-    source ??= await c.src.getBlob(c.srcRepo, blob.digest);
-    const verifier = new BlobVerifier(blob, (n) => c.progress.bytes(blob.digest, n));
-    pipeline(source, verifier, () => undefined);
-    location = await c.dst.patchUpload(c.dstRepo, location, verifier, blob.size);
-    // The target has every byte; the source's stream may still be ending: wait, then judge it.
-    await finished(verifier);
-    verifier.check(`The blob ${blob.digest} from ${c.src.host}`);
+    opened ??= await c.src.openBlob(c.srcRepo, blob.digest);
+    const source = opened.body;
+    const onBytes = (n: number) => c.progress.bytes(blob.digest, n);
+    const what = `The blob ${blob.digest} from ${c.src.host}`;
+    if (opened.length !== undefined && opened.length !== blob.size) throw new BlobSizeError(blob.digest, blob.size, String(opened.length));
+    if (opened.length === blob.size) {
+      // The announced length is the expected one: hash beside the upload's pipe, no extra stage.
+      const hasher = new BlobHasher(blob, onBytes);
+      location = await c.dst.patchUpload(c.dstRepo, location, hasher.watch(source), blob.size);
+      await finished(source);
+      hasher.check(what);
+    } else {
+      // No length announced (chunked): a verifying stage that fails a short or long stream itself.
+      const verifier = new BlobVerifier(blob, onBytes);
+      pipeline(source, verifier, () => undefined);
+      location = await c.dst.patchUpload(c.dstRepo, location, verifier, blob.size);
+      // The target has every byte; the source's stream may still be ending: wait, then judge it.
+      await finished(verifier);
+      verifier.check(what);
+    }
     await c.dst.commitUpload(c.dstRepo, location, blob.digest);
     return { outcome: 'copied', ...(refused ? { refused } : {}) };
   } catch (e) {
-    source?.destroy();
+    opened?.body.destroy();
     await c.dst.cancelUpload(c.dstRepo, location);
     // A raw socket error here is the download's: the target's own come as RegistryErrors.
     if (e instanceof NetworkError) throw RegistryError.fromNetwork(e, e.host === c.dst.host ? 'target' : 'source');

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { writeFileAtomicSync } from '../../files.js';
 import { join } from 'node:path';
 import type { EcrApi } from '../../aws/ecr.js';
 import { ecrTarget, type EcrTarget } from './target.js';
@@ -64,9 +65,7 @@ export function ecrLogin(deps: {
         const now = deps.now().getTime();
         const expiry = expiresAt && expiresAt.getTime() - margin > now ? expiresAt.getTime() - margin : now + 60 * 60_000;
         const until = Math.min(expiry, now + 12 * 60 * 60_000);
-        const tmp = `${path}.${process.pid}.tmp`;
-        writeFileSync(tmp, JSON.stringify({ key, target, until } satisfies Cached), { mode: 0o600 });
-        renameSync(tmp, path);
+        writeFileAtomicSync(path, JSON.stringify({ key, target, until } satisfies Cached), { mode: 0o600 });
       } catch {
         // Not cached: the next run logs in again.
       }

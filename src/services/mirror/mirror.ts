@@ -125,7 +125,7 @@ async function explain(e: unknown, s: Sides, signal: AbortSignal): Promise<unkno
   if (e.status === 429) {
     return new SgnError(`${e.host} is limiting requests (429 Too Many Requests) and kept doing so after retries.`, { hint: source && s.sourceDomain === 'docker.io' ? 'Docker Hub limits anonymous pulls per IP; `docker login` raises the limit, or try again later.' : 'Try again later.', cause: e });
   }
-  return new SgnError(`${e.host} failed while mirroring ${where}: ${e.status} ${e.code ?? ''}${e.detail ? ` (${e.detail})` : ''}.`, { hint: e.retryable ? 'It kept failing after retries; try again later.' : 'Re-run with --debug to see the requests.', cause: e });
+  return new SgnError(`${e.host} failed while mirroring ${where}: ${e.status}${e.code ? ` ${e.code}` : ''}${e.detail ? ` (${e.detail})` : ''}.`, { hint: e.retryable ? 'It kept failing after retries; try again later.' : 'Re-run with --debug to see the requests.', cause: e });
 }
 
 /** The target repository of a request: `--to`, or `<mirrorPrefix><name>`; checked against ECR's rule. */
@@ -207,9 +207,23 @@ async function mirrorOnce(session: MirrorSession, req: MirrorRequest): Promise<M
     if (knownChild && dstHead?.digest === knownChild) return upToDate(knownChild, { mediaType: dstHead.mediaType ?? '', platforms: [platformText!] });
 
     // 2. What the copy needs, read from the source by digest, while ECR (its SDK loaded only
-    // now) says whether the repository exists.
-    const exists = deps.ecr().then((ecr) => repositoryExists(ecr, repository));
-    exists.catch(() => undefined);
+    // now) makes sure of the repository: a tag there means it exists; a copy of a source known
+    // to exist creates it at once (one call, beside the plan, "already exists" is fine); a dry
+    // run or one platform (which may not exist) only looks.
+    const createNow = !req.dryRun && !req.platform && !dstHead;
+    const repo: Promise<'exists' | 'created' | 'missing'> = dstHead
+      ? Promise.resolve('exists')
+      : deps.ecr().then(async (ecr) => {
+          if (!createNow) return (await repositoryExists(ecr, repository)) ? 'exists' : 'missing';
+          try {
+            return await createRepository(ecr, repository, deps.lifecyclePolicy);
+          } catch (e) {
+            // May not create repositories, but this one may exist already.
+            if (e instanceof AuthError && (await repositoryExists(ecr, repository))) return 'exists';
+            throw e;
+          }
+        });
+    repo.catch(() => undefined);
     const plan = await planCopy(src, req.source.path, srcDigest ?? srcRef, sides.srcText, req.platform);
     if (platformText && srcDigest && plan.root.digest !== srcDigest) deps.locations.rememberChild(srcDigest, platformText, plan.root.digest);
     if (dstHead?.digest === plan.root.digest) return upToDate(plan.root.digest, { mediaType: plan.root.mediaType, platforms: plan.platforms });
@@ -217,11 +231,9 @@ async function mirrorOnce(session: MirrorSession, req: MirrorRequest): Promise<M
 
     // 3. The repository (created only now that the copy is known to be possible), then what the
     // target already has: nothing, when the repository is new.
-    let repoState: 'exists' | 'created' | 'missing' = (await exists) ? 'exists' : 'missing';
-    if (repoState === 'missing' && !req.dryRun) {
-      repoState = await createRepository(await deps.ecr(), repository, deps.lifecyclePolicy);
-      if (repoState === 'created') deps.report.emit({ level: 'info', code: 'mirror.repository.created', message: `  created repository ${repository} (scan on push${deps.lifecyclePolicy ? ', lifecycle policy' : ''})`, data: { repository } });
-    }
+    let repoState = await repo;
+    if (repoState === 'missing' && !req.dryRun) repoState = await createRepository(await deps.ecr(), repository, deps.lifecyclePolicy);
+    if (repoState === 'created') deps.report.emit({ level: 'info', code: 'mirror.repository.created', message: `  created repository ${repository} (scan on push${deps.lifecyclePolicy ? ', lifecycle policy' : ''})`, data: { repository } });
     const check = repoState === 'exists';
     const [blobThere, childThere] = await Promise.all([
       check ? mapLimit(plan.blobs, 8, (b) => dst.hasBlob(repository, b.digest)) : plan.blobs.map(() => false),

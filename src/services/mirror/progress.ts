@@ -1,5 +1,6 @@
 import type { Reporter } from '../../io.js';
 import type { PlannedBlob } from './plan.js';
+import { formatBytes } from '../../bytes.js';
 
 /** What the copy reports as it goes; drawn live on a terminal, as plain lines otherwise. */
 export interface MirrorProgress {
@@ -11,19 +12,6 @@ export interface MirrorProgress {
   note(text: string): void;
   /** Stops redrawing and clears the live lines. */
   stop(): void;
-}
-
-/** `28.2 MB`, in decimal units as docker and skopeo print them. */
-export function formatBytes(n: number): string {
-  if (n < 1000) return `${n} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let v = n / 1000;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
 }
 
 /** `sha256:0123456789ab`: enough of a digest to tell blobs apart in a list. */

@@ -82,7 +82,7 @@ export class MirrorSession {
   targetRegistry(): Promise<{ target: EcrTarget & { cached: boolean }; registry: Registry }> {
     return (this.target ??= (async () => {
       const target = await this.deps.login.target();
-      const registry = new Registry({ ...this.common(), role: 'target', host: target.address.host, insecure: target.address.insecure, actions: 'pull,push', credentials: async () => target.credentials });
+      const registry = new Registry({ ...this.common(), role: 'target', host: target.address.host, insecure: target.address.insecure, actions: 'pull,push', basicFirst: true, credentials: async () => target.credentials });
       return { target, registry };
     })());
   }

@@ -4,7 +4,7 @@ import type { RateLimit } from '../../registry/client.js';
 import { familiarReference } from '../../registry/reference.js';
 import { mirrorImage, type MirrorRequest, type MirrorResult } from './mirror.js';
 import { mapLimit } from './pool.js';
-import { formatBytes } from './progress.js';
+import { formatBytes } from '../../bytes.js';
 import { MirrorSession, type MirrorDeps } from './session.js';
 import { isTagPattern, tagPattern, type SyncEntry } from './sync-file.js';
 

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { mkdir, readFile } from 'node:fs/promises';
+import { cacheHome, writeFileAtomic } from '../../files.js';
 import { join } from 'node:path';
 import type { Deployspec } from './deployspec.js';
 
@@ -24,7 +23,7 @@ export interface ArtifactCache {
 
 /** `$XDG_CACHE_HOME/sgn/artifacts` (else `~/.cache/sgn/artifacts`). */
 export function artifactCacheDir(env: NodeJS.ProcessEnv): string {
-  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'sgn', 'artifacts');
+  return join(cacheHome(env), 'artifacts');
 }
 
 const fileVersion = 1;
@@ -51,9 +50,7 @@ export function fileArtifactCache(dir: string): ArtifactCache {
         const merged = await read(bucket);
         for (const [k, v] of entries) merged.set(k, v);
         const file = fileOf(bucket);
-        const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-        await writeFile(tmp, JSON.stringify({ version: fileVersion, entries: Object.fromEntries(merged) }), { mode: 0o600 });
-        await rename(tmp, file);
+        await writeFileAtomic(file, JSON.stringify({ version: fileVersion, entries: Object.fromEntries(merged) }), { mode: 0o600 });
       } catch {
         // A read-only or full disk costs the next run some requests, nothing else.
       }

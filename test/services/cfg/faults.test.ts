@@ -77,7 +77,6 @@ describe('cfg services under S3 faults (fakes)', () => {
   });
 
   it('given listings that come in partial pages, when ls, then every page is read and k8s_deployer/ is never listed into', async () => {
-    const { ctx, stdout } = await testContext();
     const calls: { Prefix?: string; Delimiter?: string; ContinuationToken?: string }[] = [];
     const fail = () => {
       throw new Error('unexpected S3 call');
@@ -104,9 +103,10 @@ describe('cfg services under S3 faults (fakes)', () => {
           : { Contents: [{ Key: 'web/staging/config', Size: 4, LastModified: at }, { Key: 'web/staging/readme', Size: 1, LastModified: at }], IsTruncated: true, NextContinuationToken: 'w2', $metadata: {} };
       },
     });
-    assert.equal(await cfgLs(ctx, { json: true }, { s3: api }), 0);
+    const { silentReporter } = await import('../../../src/io.js');
+    const listed = await cfgLs({ s3: api, settings: { configBucket: 'k8s-deployer-config', configKey: '{project}/{env}/config', environments: ['staging', 'production'] }, report: silentReporter }, {});
     assert.deepEqual(
-      (JSON.parse(stdout()) as { key: string }[]).map((f) => f.key),
+      listed.files.map((f) => f.key),
       ['api/staging/config', 'web/staging/config', 'web/production/config'],
     );
     assert.equal(calls.length, 5);

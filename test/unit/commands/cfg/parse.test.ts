@@ -10,7 +10,7 @@ import { UsageError } from '../../../../src/errors.js';
 
 describe('sgn cfg: parse (argv -> options)', () => {
   it('ls: optional project, --json', () => {
-    assert.deepEqual(parseCfgLs([], { json: true }), { project: undefined, json: true });
+    assert.deepEqual(parseCfgLs([], { json: true }), { project: undefined });
     assert.throws(() => parseCfgLs(['k8s_deployer'], {}), UsageError);
   });
   it('cat: env optional, --version-id checked', () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { consequence, decodeConfig, deployerRefuses, exactBytes, maxSecretDataBytes, validateConfig } from '../../../../src/services/cfg/validate.js';
+import { consequence, decodeConfig, deployerRefuses, maxSecretDataBytes, validateConfig } from '../../../../src/services/cfg/validate.js';
+import { exactBytes } from '../../../../src/bytes.js';
 
 // What the deployer accepts but loses or breaks, and what Kubernetes refuses, told apart from
 // what the deployer itself refuses (issue 16, item 3). Pure: no python, no S3.
