@@ -65,6 +65,8 @@ describe('Jinja2 engine: the features deploy templates use, as Jinja2 2.10 rende
     ['%-formatting', "{{ '%s' % name }}"],
     ['a method sgn does not know', '{{ name.zfill(3) }}'],
     ['printing a method', '{{ d.items }}'],
+    ['a comparison inside arithmetic (Jinja2 2.10 drops its parentheses)', '{{ (name == "web") + 1 }}'],
+    ['a comparison inside a comparison', '{{ "w" in (name >= none) }}'],
   ] as const) {
     it(`Given ${construct}, When rendered, Then sgn refuses with a sentence naming it (rather than render something else)`, () => {
       assert.throws(() => render({ t: source }, 'name: web\nd: {a: 1}\n'), (e: unknown) => e instanceof JinjaError && e.kind === 'refused' && e.message.startsWith('sgn does not'));
