@@ -135,6 +135,8 @@ function nextSteps(ctx: Context, state: SandboxState): void {
       `  ${c('sgn --sandbox ls deployed')}                   what runs where (web and worker wait for promotion)`,
       `  ${c('sgn --sandbox deploy web production')}         promote staging to production, verified`,
       `  ${c('sgn --sandbox logs tail web -f')}              follow a build that is still writing`,
+      `  ${c('sgn --sandbox status worker')}                 its pipeline: staging's tag failed its integration tests`,
+      `  ${c('sgn --sandbox deploy worker production')}      so the promotion is refused (--skip-checks overrides)`,
       `  ${c('sgn --sandbox cfg edit web staging')}          edit a config file safely`,
       state.registry
         ? `  ${c(`sgn --sandbox image mirror ${state.registry.host}/demo/hello:1.0`)}  copy a multi-arch image into "ECR"`
