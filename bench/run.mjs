@@ -154,18 +154,19 @@ function latencyRows(env, meter) {
       const rewrite = (cmd) => ({ ...cmd, argv: cmd.argv.map(swap), ...(cmd.env ? { env: Object.fromEntries(Object.entries(cmd.env).map(([k, v]) => [k, swap(v)])) } : {}) });
       const all = () => [...proxies.values()];
       return (side, spec) => {
-        let path = 0;
+        const paths = [];
         const runOnce =
           typeof spec === 'function'
             ? () => spec({ measure: (cmd) => meter.measure(rewrite(cmd)) })
             : () => lib.toSide(rewrite(Array.isArray(spec) ? { argv: spec } : { argv: spec.argv, env: spec.env, cwd: spec.cwd, tty: spec.tty, check: spec.check, exitCode: spec.exitCode }), side.label, meter).run();
         return {
           label: side.label,
-          path: () => path,
+          // The median run's count (the first run may still fill a cache), and the most seen.
+          path: () => `${median(paths)} (most ${Math.max(...paths)})`,
           run: async () => {
             for (const p of all()) p.timeline.length = 0;
             const r = await runOnce();
-            path = Math.max(path, lib.criticalPath(all().flatMap((p) => p.timeline)));
+            paths.push(lib.criticalPath(all().flatMap((p) => p.timeline)));
             return r;
           },
         };

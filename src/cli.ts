@@ -18,7 +18,8 @@ export interface MainDeps {
   api?: AwsApis;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+/** Collects a repeatable flag's values (no default: help would show "(default: [])"). */
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** Help is wrapped to the terminal it is shown on, and to 80 columns when not a terminal. */
 const helpWidthOf = (s: Streams['stdout']) => (s.isTTY ? (s.columns ?? 80) : 80);
@@ -44,7 +45,7 @@ function buildProgram(streams: Streams, onAction: (def: CommandDef, cmd: Command
     .addOption(new Option('--region <region>', 'AWS region'))
     .addOption(new Option('--profile <name>', 'AWS profile'))
     .option('--sandbox', 'use the local sandbox (`sgn sandbox start`) instead of AWS (or SGN_SANDBOX=1)')
-    .option('-c, --setting <key=value>', 'override one of sgn\'s settings for this run (repeatable)', collect, [])
+    .option('-c, --setting <key=value>', 'override one of sgn\'s settings for this run (repeatable)', collect)
     .option('--no-color', 'no colour (also NO_COLOR=1, or when output is not a terminal)')
     .option('--debug', 'show debug lines and stack traces (never secrets)')
     // Listed in help; main() turns `sgn help a b` into `sgn a b --help` before commander parses.

@@ -39,7 +39,7 @@ export function createPrompter(io: IO, signal: AbortSignal): Prompter {
     },
     async text(message, opts) {
       if (!io.canPrompt) throw new UsageError('An answer is needed, but there is no terminal to ask on.', opts.noTtyHint);
-      const { input: ask } = await import('@inquirer/prompts');
+      const { input: ask } = await import('./prompt-widgets.js');
       return guard(() => ask({ message, ...(opts.validate ? { validate: opts.validate } : {}) }, { input, output, signal }));
     },
   };

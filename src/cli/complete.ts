@@ -36,7 +36,8 @@ function optionOf(o: Option): CompletionOption {
     name: (o.long ?? o.short ?? '').replace(/^--?/, ''),
     description: o.description,
     takesValue: o.required || o.optional,
-    repeatable: Array.isArray(o.defaultValue) || o.variadic,
+    // Collecting flags (`-c`, `-e`) say so in their help; commander has no other mark of them.
+    repeatable: Array.isArray(o.defaultValue) || o.variadic || /\brepeatable\b/.test(o.description),
     choices: o.argChoices,
   };
 }

@@ -277,13 +277,14 @@ export function planDeploy(folder: ArtifactFolder, target: DeployTarget, opts: {
         add('error', 'manifest.kind', file, `spec.${key} must hold a ${expectedKind[key]}, and this file holds ${typeof kind === 'string' ? `a ${kind}` : 'no kind'}: the deployer fails on it.`);
         continue;
       }
+      const manifest = toPlain(doc) as Record<string, unknown>;
       try {
-        if (workloadKeys.has(key)) injectWorkload(doc, target, commitref, commitrefValue, plan.envsecret);
+        if (workloadKeys.has(key)) injectDeployerFields(manifest, { project: target.project, env: target.env, commitref, commitrefValue: toPlain(commitrefValue), envsecret: plan.envsecret, now: target.now });
       } catch (e) {
         add('error', 'manifest.required', file, (e as Error).message);
         continue;
       }
-      plan.manifests.push({ specKey: key, file, manifest: toPlain(doc) as Record<string, unknown>, text });
+      plan.manifests.push({ specKey: key, file, manifest, text });
     }
   }
   return plan;
@@ -295,66 +296,85 @@ const normalize = (path: string) =>
     .filter((p) => p && p !== '.')
     .join('/');
 
-/** handler.py's injectEnv and injectAnnotation on a Deployment or StatefulSet. */
-function injectWorkload(dep: Map<PyValue, PyValue>, target: DeployTarget, commitref: string, commitrefValue: PyValue, envsecret: boolean): void {
-  const podSpec = getPath(dep, ['spec', 'template', 'spec']);
-  const containers = isMap(podSpec) ? podSpec.get('containers') : undefined;
+/** What the deployer's injectEnv and injectAnnotation need to know. */
+export interface InjectionContext {
+  project: string;
+  env: string;
+  /** str(deployspec['commitref']), for the change-cause. */
+  commitref: string;
+  /** deployspec['commitref'] as it is (the COMMITREF value). */
+  commitrefValue: unknown;
+  /** deployspec['envsecret'] is True. */
+  envsecret: boolean;
+  now: Date;
+}
+
+type Json = Record<string, unknown>;
+const isJsonMap = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * handler.py's injectEnv and injectAnnotation on a Deployment or StatefulSet (plain JSON, changed
+ * in place): 13 env entries appended to every container, envFrom secretRef on every container and
+ * init container when envsecret, the change-cause annotation. Throws where the handler fails.
+ */
+export function injectDeployerFields(dep: Json, t: InjectionContext): void {
+  const podSpec = getJson(dep, ['spec', 'template', 'spec']);
+  const containers = isJsonMap(podSpec) ? podSpec.containers : undefined;
   if (!Array.isArray(containers)) throw new Error('spec.template.spec.containers is missing or not a list: the deployer fails injecting its env entries.');
-  const ts = pyTime(target.now.getTime());
+  const ts = pyTime(t.now.getTime());
   for (const container of containers) {
-    if (!isMap(container)) throw new Error('A container is not a mapping.');
-    if (!container.has('name')) throw new Error("A container has no name: the deployer fails (KeyError 'name').");
-    if (!container.has('env')) container.set('env', []);
-    const list = container.get('env');
-    if (!Array.isArray(list)) throw new Error(`The env of container ${pyStr(container.get('name')!)} is not a list: the deployer fails appending to it.`);
-    const name = container.get('name')!;
-    const field = (path: string) => new Map<PyValue, PyValue>([['fieldRef', new Map([['fieldPath', path]])]]);
-    const resource = (res: string) => new Map<PyValue, PyValue>([['resourceFieldRef', new Map<PyValue, PyValue>([['containerName', name], ['resource', res]])]]);
-    const entry = (n: string, key: 'value' | 'valueFrom', v: PyValue) => new Map<PyValue, PyValue>([['name', n], [key, v]]);
+    if (!isJsonMap(container)) throw new Error('A container is not a mapping.');
+    if (!('name' in container)) throw new Error("A container has no name: the deployer fails (KeyError 'name').");
+    if (!('env' in container)) container.env = [];
+    const list = container.env;
+    if (!Array.isArray(list)) throw new Error(`The env of container ${String(container.name)} is not a list: the deployer fails appending to it.`);
+    const name = container.name;
+    const field = (fieldPath: string) => ({ fieldRef: { fieldPath } });
+    const resource = (res: string) => ({ resourceFieldRef: { containerName: name, resource: res } });
     list.push(
-      entry('DEPLOY_TS', 'value', ts),
-      entry('AWS_METADATA_SERVICE_TIMEOUT', 'value', '5'),
-      entry('COMMITREF', 'value', commitrefValue),
-      entry('AWS_METADATA_SERVICE_NUM_ATTEMPTS', 'value', '20'),
-      entry('APPLICATION_NAME', 'value', target.project),
-      entry('DEPLOYMENT_GROUP_NAME', 'value', target.env),
-      entry('MY_NODE_NAME', 'valueFrom', field('spec.nodeName')),
-      entry('MY_POD_NAME', 'valueFrom', field('metadata.name')),
-      entry('MY_POD_IP', 'valueFrom', field('status.podIP')),
-      entry('MY_CPU_REQUEST', 'valueFrom', resource('requests.cpu')),
-      entry('MY_CPU_LIMIT', 'valueFrom', resource('limits.cpu')),
-      entry('MY_MEM_REQUEST', 'valueFrom', resource('requests.memory')),
-      entry('MY_MEM_LIMIT', 'valueFrom', resource('limits.memory')),
+      { name: 'DEPLOY_TS', value: ts },
+      { name: 'AWS_METADATA_SERVICE_TIMEOUT', value: '5' },
+      { name: 'COMMITREF', value: t.commitrefValue },
+      { name: 'AWS_METADATA_SERVICE_NUM_ATTEMPTS', value: '20' },
+      { name: 'APPLICATION_NAME', value: t.project },
+      { name: 'DEPLOYMENT_GROUP_NAME', value: t.env },
+      { name: 'MY_NODE_NAME', valueFrom: field('spec.nodeName') },
+      { name: 'MY_POD_NAME', valueFrom: field('metadata.name') },
+      { name: 'MY_POD_IP', valueFrom: field('status.podIP') },
+      { name: 'MY_CPU_REQUEST', valueFrom: resource('requests.cpu') },
+      { name: 'MY_CPU_LIMIT', valueFrom: resource('limits.cpu') },
+      { name: 'MY_MEM_REQUEST', valueFrom: resource('requests.memory') },
+      { name: 'MY_MEM_LIMIT', valueFrom: resource('limits.memory') },
     );
   }
-  if (envsecret && isMap(podSpec)) {
+  if (t.envsecret && isJsonMap(podSpec)) {
     for (const listKey of ['containers', 'initContainers']) {
-      if (!podSpec.has(listKey)) continue;
-      const list = podSpec.get(listKey);
+      if (!(listKey in podSpec)) continue;
+      const list = podSpec[listKey];
       if (!Array.isArray(list)) throw new Error(`spec.template.spec.${listKey} is not a list.`);
       for (const c of list) {
-        if (!isMap(c)) throw new Error('A container is not a mapping.');
-        if (!c.has('envFrom')) c.set('envFrom', []);
-        const envFrom = c.get('envFrom');
-        if (!Array.isArray(envFrom)) throw new Error('A container\'s envFrom is not a list: the deployer fails appending to it.');
-        envFrom.push(new Map([['secretRef', new Map([['name', secretNameFor(target.project, target.env)]])]]));
+        if (!isJsonMap(c)) throw new Error('A container is not a mapping.');
+        if (!('envFrom' in c)) c.envFrom = [];
+        if (!Array.isArray(c.envFrom)) throw new Error("A container's envFrom is not a list: the deployer fails appending to it.");
+        c.envFrom.push({ secretRef: { name: secretNameFor(t.project, t.env) } });
       }
     }
   }
-  if (!dep.has('metadata')) dep.set('metadata', new Map());
-  const metadata = dep.get('metadata');
-  if (!isMap(metadata)) throw new Error('metadata is not a mapping.');
-  if (!metadata.has('annotations')) metadata.set('annotations', new Map());
-  const annotations = metadata.get('annotations');
-  if (!isMap(annotations)) throw new Error('metadata.annotations is not a mapping: the deployer fails adding kubernetes.io/change-cause.');
-  annotations.set('kubernetes.io/change-cause', `${commitref} ${pyDatetime(target.now)}`);
+  if (!('metadata' in dep)) dep.metadata = {};
+  const metadata = dep.metadata;
+  if (!isJsonMap(metadata)) throw new Error('metadata is not a mapping.');
+  if (!('annotations' in metadata)) metadata.annotations = {};
+  const annotations = metadata.annotations;
+  if (!isJsonMap(annotations)) throw new Error('metadata.annotations is not a mapping: the deployer fails adding kubernetes.io/change-cause.');
+  annotations['kubernetes.io/change-cause'] = `${t.commitref} ${pyDatetime(t.now)}`;
 }
 
-function getPath(v: PyValue | undefined, path: string[]): PyValue | undefined {
+function getJson(v: unknown, path: string[]): unknown {
   let cur = v;
   for (const p of path) {
-    if (!isMap(cur)) return undefined;
-    cur = cur.get(p);
+    if (!isJsonMap(cur)) return undefined;
+    cur = cur[p];
   }
   return cur;
 }
+

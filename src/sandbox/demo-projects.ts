@@ -275,6 +275,11 @@ spec:
   },
 };
 
+/** Where `sgn sandbox start` writes the demo projects' sources: `<sandbox dir>/projects`. */
+export function demoSourcesDir(sandboxDir: string): string {
+  return join(sandboxDir, 'projects');
+}
+
 /** Names of the projects that have demo sources. */
 export const demoSourceProjects = Object.keys(demoSources);
 

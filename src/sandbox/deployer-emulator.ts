@@ -49,9 +49,10 @@
  *   - No cluster, no kubectl, no Slack, no Graphite: their effects are log lines, and a rollout
  *     only fails when a fault says so. The API server checks are a handful (api-server.ts), so
  *     an object they pass may still be refused by a real cluster.
- *   - Rendering is render-step.ts's stand-in (`{{ name }}` only) until the Jinja2-compatible
- *     renderer replaces it (the `render` option); which files are rendered, and TemplateNotFound,
- *     are exact already.
+ *   - Rendering is sgn's own Jinja2 2.10 engine (jinja-render.ts, the one `sgn render` uses, proven
+ *     against Python's Jinja2 by a differential test); a construct it refuses fails the deploy with
+ *     NotImplementedError where the real deployer would render it. GET /_sgn/applied shows what
+ *     a deploy applied, so tests check that it equals `sgn render`.
  *   - YAML syntax errors other than tabs (and ": " where no key may be) raise ParserError with the
  *     `yaml` package's wording, not PyYAML's; a few documents PyYAML accepts are refused (a
  *     quoted scalar continued on a tab-indented line).
@@ -72,6 +73,8 @@
  *   GET  /_sgn/invocations   {count, invocations: [{requestId, invocationType, payload, project,
  *        envFrom, envTo, startedAt, handlingMs, outcome: "success"|"error", errorMessage?}]}
  *        (handlingMs: request received to response sent, for measuring the caller's own overhead)
+ *   GET  /_sgn/applied?project=&env=  {objects}: what the last deploy of project to env applied,
+ *        in order (Namespace first), as the API server received it
  *   POST /_sgn/reset         forgets faults and invocations; the next invocation starts cold
  *   GET  /_sgn/health        {functionName, region}
  */
@@ -89,6 +92,7 @@ import { readZip } from './zip.js';
 import { checkDeployspec, Cluster, deployFrames, frames, runDeploySpec } from './deployer-handler.js';
 import { frame, PyError, pyStr } from './py-error.js';
 import type { TemplateRenderer } from './render-step.js';
+import { renderWithSgnJinja } from './jinja-render.js';
 
 export interface DeployerEmulatorOptions {
   /** moto's URL: every AWS call of the emulated deployer goes there. */
@@ -102,7 +106,7 @@ export interface DeployerEmulatorOptions {
   configBucket?: string;
   port?: number;
   host?: string;
-  /** The template renderer (default: the stand-in of render-step.ts, `{{ name }}` only). */
+  /** The template renderer (default: sgn's Jinja2 engine, jinja-render.ts, the one `sgn render` uses). */
   render?: TemplateRenderer;
   /** Another emulated API served by the same process (the sandbox's CodeBuild); true when it answered. */
   extraHandler?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
@@ -353,7 +357,7 @@ export async function startDeployerEmulator(opts: DeployerEmulatorOptions): Prom
       log,
       rollout,
       now: () => new Date(),
-      render: opts.render,
+      render: opts.render ?? renderWithSgnJinja,
     });
     // A spec without Deployments or StatefulSets: the injected fault still happens, before any record.
     if (!rolledOut && (fault.delayMs || fault.error !== undefined)) await rollout().catch((e: PyError) => Promise.reject(new PyError(e.type, e.message, [...deployFrames, frames.runDeploySpec])));
@@ -511,6 +515,10 @@ export async function startDeployerEmulator(opts: DeployerEmulatorOptions): Prom
       if (method === 'GET' && path === '/_sgn/health') return send(res, 200, { functionName: opts.functionName, region: opts.region });
       if (method === 'GET' && path === '/_sgn/invocations') return send(res, 200, { count: invocations.length, invocations });
       if (method === 'GET' && path === '/_sgn/faults') return send(res, 200, { faults: Object.fromEntries(faults) });
+      if (method === 'GET' && path === '/_sgn/applied') {
+        const objects = cluster.appliedBy(url.searchParams.get('project') ?? '', url.searchParams.get('env') ?? '');
+        return objects ? send(res, 200, { objects }) : send(res, 404, { message: 'no deploy of that project to that env since the last reset' });
+      }
       if (method === 'POST' && path === '/_sgn/reset') {
         faults.clear();
         cluster.clear();
@@ -628,6 +636,8 @@ export function deployerControl(url: string) {
     setFault: (project: string, fault: DeployerFault) => call<unknown>('POST', '/_sgn/faults', { project, ...fault }),
     invocations: async () => (await call<{ invocations: InvocationRecord[] }>('GET', '/_sgn/invocations')).invocations,
     reset: () => call<unknown>('POST', '/_sgn/reset'),
+    /** The objects the last deploy of `project` to `env` applied, in order (what `sgn render` shows). */
+    applied: async (project: string, env: string) => (await call<{ objects: Record<string, unknown>[] }>('GET', `/_sgn/applied?project=${encodeURIComponent(project)}&env=${encodeURIComponent(env)}`)).objects,
     /** Waits until no invocation is running (one whose caller hung up keeps running, as on Lambda). */
     idle: async (timeoutMs = 60_000) => {
       const deadline = Date.now() + timeoutMs;

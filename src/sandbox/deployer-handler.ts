@@ -18,6 +18,7 @@ import { loadKubeConfig } from './kubeconfig.js';
 import { frame, getItem, isDict, PyError, pyIn, pyStr, pyTypeName, reprStr } from './py-error.js';
 import { pyYamlLoad } from './pyyaml.js';
 import { renderTemplates, templatePath, type TemplateRenderer } from './render-step.js';
+import { injectDeployerFields } from '../rendering/deployer.js';
 
 /** Line numbers of handler.py (the upstream file) for the traceback frames. */
 export const frames = {
@@ -45,6 +46,18 @@ export class Cluster {
   }
   clear(): void {
     this.objects.clear();
+    this.applied.clear();
+  }
+  /** What the last deploy of a project to an env applied, in order (for `GET /_sgn/applied`). */
+  private readonly applied = new Map<string, unknown[]>();
+  beginDeploy(project: string, env: string): void {
+    this.applied.set(`${project}\u0000${env}`, []);
+  }
+  record(project: string, env: string, obj: unknown): void {
+    this.applied.get(`${project}\u0000${env}`)?.push(structuredClone(obj));
+  }
+  appliedBy(project: string, env: string): unknown[] | undefined {
+    return this.applied.get(`${project}\u0000${env}`);
   }
 }
 
@@ -103,6 +116,8 @@ export async function runDeploySpec(run: SpecRun): Promise<void> {
     const context = await loadKubeConfig(decoder.decode(run.kubeconf), `${tmp}/kubeconf`).catch(inRun(790, "client = k8sconfig.new_client_from_config(config_file=tmpdir+'/kubeconf')"));
     clusterName = context.name;
   }
+  // injectEnv reads deployspec['envsecret'] itself: envFrom is added even when the Secret failed.
+  const envsecretIsTrue = isDict(dep) && dep.envsecret === true;
   let useSecret = false;
   try {
     useSecret = getItem(dep, 'envsecret') === true;
@@ -121,6 +136,8 @@ export async function runDeploySpec(run: SpecRun): Promise<void> {
   const nsKey = `Namespace/${ns}`;
   log.info(cluster.has(env, nsKey) ? `Namespace "${ns}" aready exists` : `Namespace "${ns}" created`);
   cluster.add(env, nsKey);
+  cluster.beginDeploy(run.project, env);
+  cluster.record(run.project, env, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
 
   // renderTemplates
   const commitref = getItem(dep, 'commitref');
@@ -174,6 +191,7 @@ export async function runDeploySpec(run: SpecRun): Promise<void> {
     const key = `${kind}/${ns}/${name}`;
     log.info(cluster.has(env, key) ? `${replaced} "${name}" ${kind === 'Service' || kind === 'Ingress' ? 'patched' : 'replaced'}` : `${created} "${name}" created`);
     cluster.add(env, key);
+    cluster.record(run.project, env, obj);
   };
   /** One call of runDeploySpec at `line`: a failure gets the frames down to it. */
   const step = async (line: number, code: string, body: () => Promise<void>) => {
@@ -207,7 +225,12 @@ export async function runDeploySpec(run: SpecRun): Promise<void> {
           files.set(path, Buffer.from(text, 'utf8'));
           const obj = await load(path, objectKind === 'Deployment' ? 'create_deployment' : 'create_stateful', objectKind === 'Deployment' ? 412 : 451, "dep = yaml.load(open(yamlPath, 'r'))");
           injectEnv(obj);
-          if (!pyIn('metadata', obj)) (obj as Record<string, unknown>).metadata = {};
+          // What the handler's injectEnv and injectAnnotation add (sgn's own code, as `sgn render` shows it).
+          try {
+            injectDeployerFields(obj as Record<string, unknown>, { project: run.project, env, commitref: pyStr(commitref), commitrefValue: commitref, envsecret: envsecretIsTrue, now: run.now() });
+          } catch (e) {
+            throw new PyError('AttributeError', (e as Error).message);
+          }
           apply(objectKind, obj, label, label);
         });
       }
@@ -251,6 +274,7 @@ export async function runDeploySpec(run: SpecRun): Promise<void> {
       log.info(`Creating ${pyStr(getItem(sm, 'kind'))} ${name}`);
       log.info(`b'servicemonitor.monitoring.coreos.com/${name} ${cluster.has(env, `ServiceMonitor/${name}`) ? 'configured' : 'created'}\\n'`);
       cluster.add(env, `ServiceMonitor/${name}`);
+      cluster.record(run.project, env, sm);
     });
   }
 }

@@ -4,6 +4,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import { createDeployTable, putDeployRecords, type DeployRecordInput } from './fixtures.js';
 import { writeZip } from './zip.js';
+import { demoProjectFiles, demoSourceProjects } from './demo-projects.js';
 
 /**
  * Builders for what a deploy needs, as the pipeline leaves it: build artifacts (zips with a
@@ -35,6 +36,8 @@ export function deployspecYaml(project: string, tag: string): string {
  * selector matches its pod labels, a named container with an image).
  */
 export function artifactFiles(project: string, tag: string): { name: string; data: Buffer }[] {
+  // The demo projects ship their repositories' sources (demo-projects.ts), which `sgn render` reads too.
+  if (demoSourceProjects.includes(project)) return Object.entries(demoProjectFiles(project, tag)).map(([name, text]) => ({ name, data: Buffer.from(text) }));
   const name = project.replace(/_/g, '-');
   const deployment = [
     'apiVersion: apps/v1',

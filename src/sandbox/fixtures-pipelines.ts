@@ -116,15 +116,19 @@ interface DemoExecution {
 export const gateDemoProject = 'worker';
 
 const day = 1440;
-/** What each demo project's pipeline ran, in step with the deploy records of seedDemoDeploys. */
+/**
+ * What each demo project's pipeline ran, in step with the deploy records of seedDemoDeploys
+ * (fixtures-deploy.ts): each deployed tag `gitTag('<project>-<i>')` has its execution here
+ * (test/sandbox/codepipeline-emulator.test.ts checks the two agree).
+ */
 function demoPlan(accountId: string): Record<string, DemoExecution[]> {
   return {
     web: [
-      { commit: 'web-0', message: 'Serve the health check on /healthz', minutesAgo: 5 * day, outcome: { status: 'Succeeded' } },
-      { commit: 'web-1', message: 'Cache the landing page for 60s', minutesAgo: 3 * day + 60, outcome: { status: 'Succeeded' } },
+      { commit: 'web-0', message: 'Serve the health check on /healthz', minutesAgo: 6 * day, outcome: { status: 'Succeeded' } },
+      { commit: 'web-1', message: 'Cache the landing page for 60s', minutesAgo: 5 * day, outcome: { status: 'Succeeded' } },
+      { commit: 'web-2', message: 'Paginate the order list', minutesAgo: 3 * day + 60, outcome: { status: 'Succeeded' } },
       { commit: 'web-broken', message: 'Try the new bundler', minutesAgo: day, outcome: { status: 'Failed', stage: 'Build' } },
-      { commit: 'web-2', message: 'Show the order history on the account page', minutesAgo: 3 * day + 20, outcome: { status: 'Succeeded' } },
-      { commit: 'web-3', message: 'Render the cart server-side', minutesAgo: 50, outcome: { status: 'Succeeded' } },
+      { commit: 'web-3', message: 'Show the order history on the account page', minutesAgo: 50, outcome: { status: 'Succeeded' } },
     ],
     worker: [
       { commit: 'worker-1', message: 'Retry failed jobs with back-off', minutesAgo: 9 * day + 60, outcome: { status: 'Succeeded' } },
@@ -137,12 +141,14 @@ function demoPlan(accountId: string): Record<string, DemoExecution[]> {
       },
     ],
     api: [
-      { commit: 'api-0', message: 'Paginate /v1/orders', minutesAgo: 3 * day, outcome: { status: 'Succeeded' } },
-      { commit: 'api-1', message: 'Rate-limit by API key', minutesAgo: 27 * 60, outcome: { status: 'Succeeded' } },
+      { commit: 'api-0', message: 'Paginate /v1/orders', minutesAgo: 4 * day, outcome: { status: 'Succeeded' } },
+      { commit: 'api-1', message: 'Return 404 for unknown orders', minutesAgo: 3 * day, outcome: { status: 'Succeeded' } },
+      { commit: 'api-2', message: 'Rate-limit by API key', minutesAgo: 27 * 60, outcome: { status: 'Succeeded' } },
     ],
     search: [
-      { commit: 'search-0', message: 'Index product tags', minutesAgo: 10 * day, outcome: { status: 'Succeeded' } },
-      { commit: 'search-1', message: 'Boost exact title matches', minutesAgo: 8 * day + 10, outcome: { status: 'Succeeded' } },
+      { commit: 'search-0', message: 'Index product tags', minutesAgo: 12 * day, outcome: { status: 'Succeeded' } },
+      { commit: 'search-1', message: 'Stem German words', minutesAgo: 10 * day, outcome: { status: 'Succeeded' } },
+      { commit: 'search-2', message: 'Boost exact title matches', minutesAgo: 8 * day + 10, outcome: { status: 'Succeeded' } },
     ],
     billing: [
       { commit: 'billing-0', message: 'First version of the billing service', minutesAgo: 100, outcome: { status: 'Succeeded' } },
@@ -200,7 +206,7 @@ export async function seedDemoPipelines(
   let liveExecution: string | undefined;
   let liveBuild: string | undefined;
   let timer: NodeJS.Timeout | undefined;
-  let round = 3;
+  let round = 1;
   const follow = () => {
     const live = input.live!;
     const buildId = live.buildId();

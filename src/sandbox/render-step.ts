@@ -7,14 +7,13 @@
  * What is exact here: which files are rendered, in which order, that a listed file missing from
  * the zip (or a path with `..`) raises TemplateNotFound with the name as written, that a file
  * listed twice is rendered twice, the values (templating[cluster] overridden by the built-ins).
- * What is not (until the Jinja2 renderer lands): only `{{ name }}` and `{{ name.attr }}` are
- * substituted (an undefined name renders as nothing, as Jinja2's default Undefined does); other
- * Jinja2 syntax is left as written. One final newline is dropped, as Jinja2 does.
+ * The emulator renders with sgn's Jinja2 engine (jinja-render.ts); `renderTemplate` below is the
+ * older stand-in (`{{ name }}` and `{{ name.attr }}` only), kept for callers that pass it.
  */
 import { isDict, PyError, pyStr } from './py-error.js';
 
-/** Renders one template's source with the given values. */
-export type TemplateRenderer = (source: string, values: Record<string, unknown>, name: string) => string | Promise<string>;
+/** Renders one template's source with the given values; `read` gives the artifact's files as they are now (for includes). */
+export type TemplateRenderer = (source: string, values: Record<string, unknown>, name: string, read: (path: string) => string | undefined) => string | Promise<string>;
 
 /** The stand-in renderer: `{{ name }}` and `{{ a.b }}` only. */
 export function renderTemplate(source: string, values: Record<string, unknown>, _name?: string): string {
@@ -57,6 +56,10 @@ export interface RenderInput {
 /** handler.py's renderTemplates over the unzipped files. */
 export async function renderTemplates(input: RenderInput): Promise<void> {
   const render = input.render ?? renderTemplate;
+  const read = (path: string) => {
+    const bytes = input.files.get(path);
+    return bytes === undefined ? undefined : new TextDecoder('utf-8').decode(bytes);
+  };
   const values = { ...input.values, ...input.builtins };
   for (const [kind, entry] of Object.entries(input.spec)) {
     if (kind === 'cron_env') continue;
@@ -69,7 +72,7 @@ export async function renderTemplates(input: RenderInput): Promise<void> {
       } catch {
         throw new PyError('UnicodeDecodeError', `'utf-8' codec can't decode the template ${String(name)}: invalid start byte`);
       }
-      const out = await render(source, values, String(name));
+      const out = await render(source, values, String(name), read);
       input.log(out);
       input.files.set(path, Buffer.from(out, 'utf8'));
     }

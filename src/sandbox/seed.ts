@@ -1,6 +1,6 @@
 import type { SandboxClients } from './resources.js';
 import { fillPattern, type Settings } from '../settings/schema.js';
-import { seedDemoDeploys } from './fixtures-deploy.js';
+import { seedDemoDeploys, type ProjectSeed } from './fixtures-deploy.js';
 import { seedDemoConfig } from './fixtures-cfg.js';
 import { sandboxRegion } from './state.js';
 
@@ -13,7 +13,7 @@ export const demoProjects = ['web', 'worker', 'api', 'search', 'billing'];
  * staging ahead of production), their artifacts, ECR images and kube configs. Build logs are
  * seeded by the emulator process, which also keeps one build writing.
  */
-export async function seedDemo(clients: SandboxClients, settings: Settings, now: Date): Promise<void> {
+export async function seedDemo(clients: SandboxClients, settings: Settings, now: Date): Promise<ProjectSeed[]> {
   await seedDemoConfig(clients.s3, {
     bucket: settings.configBucket,
     configKey: settings.configKey,
@@ -21,7 +21,7 @@ export async function seedDemo(clients: SandboxClients, settings: Settings, now:
     projects: demoProjects,
     moto: { url: clients.endpoint, region: sandboxRegion },
   });
-  await seedDemoDeploys(clients, { table: settings.table, configBucket: settings.configBucket, now });
+  const seeds = await seedDemoDeploys(clients, { table: settings.table, configBucket: settings.configBucket, now });
   // The deployer's log group exists wherever the deployer has ever run (deploy --logs reads it).
   const { CreateLogGroupCommand } = await import('@aws-sdk/client-cloudwatch-logs');
   await clients.logs
@@ -29,4 +29,5 @@ export async function seedDemo(clients: SandboxClients, settings: Settings, now:
     .catch((e: Error) => {
       if (e.name !== 'ResourceAlreadyExistsException') throw e;
     });
+  return seeds;
 }

@@ -10,6 +10,7 @@ import { ensureMoto, startMoto } from '../sandbox/moto.js';
 import { freePort, waitForHttp } from '../sandbox/ports.js';
 import { sandboxClients } from '../sandbox/resources.js';
 import { demoProjects, seedDemo } from '../sandbox/seed.js';
+import { demoSourcesDir, writeDemoSources } from '../sandbox/demo-projects.js';
 import { isAlive, readSandboxState, runningSandbox, sandboxAccountId, sandboxDir, sandboxRegion, statePath, type SandboxState } from '../sandbox/state.js';
 
 /** Set to true by `npm run build:exe`: the standalone executable carries the emulator inside. */
@@ -96,11 +97,29 @@ async function startRegistry(dir: string, logFile: string): Promise<SandboxState
   return { host: `127.0.0.1:${port}`, pid: child.pid!, user: '' };
 }
 
+/**
+ * The demo projects' sources (deployspec.yml, deploy/*) as checkouts of what staging runs, for
+ * `sgn render` and `sgn lint`; each a git repository whose origin names the project when git is
+ * installed (so that no --project is needed).
+ */
+async function writeDemoCheckouts(ctx: Context, commitrefs: Record<string, string>): Promise<void> {
+  const root = demoSourcesDir(sandboxDir(ctx.env));
+  rmSync(root, { recursive: true, force: true });
+  const folders = writeDemoSources(root, commitrefs);
+  const processes = await ctx.processes();
+  for (const [project, folder] of Object.entries(folders)) {
+    const init = await processes.run('git', ['init', '-q', folder], { timeoutMs: 10_000 });
+    if (init.notFound || init.exitCode !== 0) return;
+    await processes.run('git', ['-C', folder, 'remote', 'add', 'origin', `https://github.com/sgn-demo/${project}.git`], { timeoutMs: 10_000 });
+  }
+}
+
 /** Creates the resources and demo data in a running sandbox. */
 async function seed(ctx: Context, state: SandboxState): Promise<void> {
   const clients = await sandboxClients(state.moto.url);
-  await seedDemo(clients, ctx.settings(), ctx.now());
+  const seeds = await seedDemo(clients, ctx.settings(), ctx.now());
   await seedDemoHistory(clients, ctx.settings().table, ctx.now());
+  await writeDemoCheckouts(ctx, Object.fromEntries(seeds.map((p) => [p.project, p.deployed.staging?.tag ?? p.builds[p.builds.length - 1]])));
   if (state.registry) {
     const { seedDemoImages } = await import('../sandbox/fixtures-images.js');
     await seedDemoImages({ host: state.registry.host });
@@ -118,10 +137,15 @@ function nextSteps(ctx: Context, state: SandboxState): void {
       `  ${c('sgn --sandbox releases web')}                  every build of web, one with an expired image`,
       `  ${c('sgn --sandbox rollback web production')}       back to what production ran before`,
       `  ${c('sgn --sandbox logs tail web -f')}              follow a build that is still writing`,
+      `  ${c('sgn --sandbox status worker')}                 its pipeline: staging's tag failed its integration tests`,
+      `  ${c('sgn --sandbox deploy worker production')}      so the promotion is refused (--skip-checks overrides)`,
       `  ${c('sgn --sandbox cfg edit web staging')}          edit a config file safely`,
       state.registry
         ? `  ${c(`sgn --sandbox image mirror ${state.registry.host}/demo/hello:1.0`)}  copy a multi-arch image into "ECR"`
         : '  (install docker-registry for a local registry to try image mirror on)',
+      `Demo projects' sources (deployspec.yml, deploy/*) are in ${demoSourcesDir(sandboxDir(ctx.env))}:`,
+      `  ${c(`cd ${join(demoSourcesDir(sandboxDir(ctx.env)), 'web')} && sgn --sandbox render production`)}`,
+      `  ${c('sgn --sandbox lint')} there: billing has a lint error (cron without cron_env)`,
       'Or export SGN_SANDBOX=1 to drop --sandbox. Stop it with `sgn sandbox stop`.',
     ].join('\n'),
   );

@@ -24,6 +24,11 @@ export function runSgn(args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: str
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
     });
+    // A child that never reads stdin may be gone before the input is written (the launcher
+    // answers --help in a few ms): that EPIPE is no failure of the command under test.
+    child.stdin.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') reject(e);
+    });
     child.stdin.end(opts.input ?? '');
   });
 }

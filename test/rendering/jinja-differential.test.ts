@@ -34,7 +34,7 @@ function disagreement(c: OracleCase, sgn: Outcome, py: OracleResult): string | u
   ].join('\n');
 }
 
-const count = Number(process.env.SGN_JINJA_CASES ?? 4000);
+const count = Number(process.env.SGN_JINJA_CASES ?? 3000);
 const seed = Number(process.env.SGN_JINJA_SEED ?? Date.now() % 1_000_000);
 
 describe('Jinja2 differential: sgn\'s engine against Python Jinja2 2.10 on the deployer\'s options', function () {

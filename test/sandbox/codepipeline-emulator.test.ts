@@ -16,7 +16,9 @@ import { codepipelineServer } from '../helpers/codepipeline.js';
 import type { CodepipelineEmulator } from '../../src/sandbox/codepipeline-emulator.js';
 import type { CodebuildEmulator } from '../../src/sandbox/codebuild-emulator.js';
 import { gitCommit, seedDemoPipelines, seedFinishedExecution } from '../../src/sandbox/fixtures-pipelines.js';
-import { gitTag } from '../../src/sandbox/fixtures-deploy.js';
+import { gitTag, seedDemoDeploys } from '../../src/sandbox/fixtures-deploy.js';
+import { deployClients } from '../helpers/deployer.js';
+import { tagMatchesCommit } from '../../src/services/status/model.js';
 
 describe('CodePipeline emulator, through the AWS SDK', () => {
   let emulator: CodepipelineEmulator;
@@ -160,6 +162,17 @@ describe('CodePipeline emulator, through the AWS SDK', () => {
       const webState = await client.send(new GetPipelineStateCommand({ name: 'web' }));
       assert.equal(webState.stageStates![1].actionStates![0].latestExecution?.externalExecutionId, live);
       assert.deepEqual(web.map((e) => e.status), ['InProgress', 'Succeeded', 'Failed', 'Succeeded', 'Succeeded', 'Succeeded']);
+      // Every tag the deploy demo seeds was built by an execution of its pipeline, and only
+      // worker's staging tag failed its integration tests.
+      const seeds = await seedDemoDeploys(deployClients((await motoServer()).url), { table: `demo_check_${Date.now()}` });
+      for (const seed of seeds) {
+        const listed = (await client.send(new ListPipelineExecutionsCommand({ pipelineName: seed.project }))).pipelineExecutionSummaries!;
+        for (const [env, d] of Object.entries(seed.deployed)) {
+          const built = listed.find((e) => e.sourceRevisions?.some((r) => tagMatchesCommit(d.tag, r.revisionId)));
+          assert.ok(built, `${seed.project} ${env} runs ${d.tag}, which no demo execution built`);
+          assert.equal(built.status, seed.project === 'worker' && env === 'staging' ? 'Failed' : 'Succeeded', `${seed.project} ${env}`);
+        }
+      }
       const billing = (await client.send(new ListPipelineExecutionsCommand({ pipelineName: 'billing' }))).pipelineExecutionSummaries!;
       assert.deepEqual(billing[0].sourceRevisions, []);
       // The live build ends: the execution's Build succeeds, then the sandbox stops it (its demo never deploys).

@@ -15,6 +15,17 @@ describe('unit: the one reporting point', () => {
     reportError(io, new SgnError('No effect.', { code: 'deploy.no-effect', data: { status: 'no-effect' } }), { debug: false, json: true });
     assert.deepEqual(JSON.parse(io.out()), { status: 'no-effect', error: { code: 'deploy.no-effect', message: 'No effect.', hint: null, exitCode: 1 } });
   });
+  it('given a runaway argument in a message, then it is shortened to its start and end, with its length', async () => {
+    const { main } = await import('../../src/cli.js');
+    const { cleanEnv } = await import('./helpers/io.js');
+    const io = testStreams();
+    const long = 'x'.repeat(5000);
+    const code = await main(['deploy', long, 'production'], { streams: io, env: cleanEnv(), cwd: '/', signal: new AbortController().signal });
+    assert.equal(code, 2);
+    const first = io.err().split('\n')[0];
+    assert.ok(first.length < 300, first);
+    assert.match(first, /^Error: "x{99}…x{39}" \(5002 characters\) is not a valid project name\.$/);
+  });
   it('given an unknown error, then it is called a bug, with --debug for details, and no stack without --debug', () => {
     const io = testStreams();
     assert.equal(reportError(io, new TypeError('x is undefined'), { debug: false }), 1);

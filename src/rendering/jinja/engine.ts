@@ -11,6 +11,7 @@
  */
 import { tokenize } from './lexer.js';
 import { parse, type Expr, type Node, type Target } from './parser.js';
+import { analyzeFrame } from './scoping.js';
 import {
   DictView,
   JinjaError,
@@ -43,12 +44,29 @@ export interface RenderHooks {
   onUndefined?(message: string, file: string, line: number): void;
 }
 
-type Scope = Map<string, PyValue>;
+/** A frame's local that Jinja2 2.10 starts as "missing" (see scoping.ts): reads are undefined. */
+const MISSING = Symbol('missing');
+type Scope = Map<string, PyValue | typeof MISSING>;
 
+/**
+ * Where a node runs: scopes[0] is the template's context (render values, and top-level sets once
+ * they ran, as Jinja2 exports them), scopes[1] the top-level frame, then one per enclosing loop.
+ */
 interface Frame {
   file: string;
   scopes: Scope[];
   depth: number;
+  /** The names the enclosing frames read or assign (what a nested frame aliases). */
+  known: ReadonlySet<string>;
+}
+
+/** A new frame's scope: its missing names bound to MISSING, then its parameters. */
+function frameScope(nodes: Node[], known: ReadonlySet<string>, params: [string, PyValue][], file: string, top: boolean): { scope: Scope; known: Set<string> } {
+  const analysis = analyzeFrame(nodes, top ? undefined : known, params.map(([n]) => n), file);
+  const scope: Scope = new Map();
+  for (const n of analysis.missing) scope.set(n, MISSING);
+  for (const [n, v] of params) scope.set(n, v);
+  return { scope, known: new Set([...known, ...analysis.refs]) };
 }
 
 const refuse = (message: string) => new JinjaError(message, 'refused');
@@ -173,10 +191,13 @@ function arith(op: string, a: PyValue, b: PyValue): PyValue {
   }
   if (op === '*') {
     const [seq, n] = isInt(b) ? [a, toBig(b)] : isInt(a) ? [b, toBig(a)] : [undefined, 0n];
-    if (seq !== undefined && (typeof seq === 'string' || Array.isArray(seq))) {
+    if (seq !== undefined && (typeof seq === 'string' || Array.isArray(seq) || seq instanceof PyTuple)) {
       const times = n < 0n ? 0 : Number(n);
-      if (times * (typeof seq === 'string' ? seq.length : seq.length) > 10_000_000) throw refuse('sgn does not build text or lists this large.');
-      return typeof seq === 'string' ? seq.repeat(times) : Array.from({ length: times }, () => seq).flat();
+      const items = seq instanceof PyTuple ? seq.items : seq;
+      if (times * items.length > 10_000_000) throw refuse('sgn does not build text or lists this large.');
+      if (typeof items === 'string') return items.repeat(times);
+      const repeated = Array.from({ length: times }, () => items).flat();
+      return seq instanceof PyTuple ? new PyTuple(repeated) : repeated;
     }
   }
   throw unsupported();
@@ -302,7 +323,8 @@ export class JinjaEnvironment {
       throw e;
     }
     const out: string[] = [];
-    this.run(nodes, { file: name, scopes: [root], depth }, out);
+    const top = frameScope(nodes, new Set(), [], name, true);
+    this.run(nodes, { file: name, scopes: [root, top.scope], depth, known: top.known }, out);
     return out.join('');
   }
 
@@ -338,26 +360,39 @@ export class JinjaEnvironment {
         if (iterable instanceof Undefined) this.undefinedUsed(iterable, frame, node.line);
         const items = pyIter(iterable);
         if (items.length === 0) {
-          this.run(node.else, frame, out);
+          // The else block is a frame of its own: its sets do not outlive it.
+          const inner = frameScope(node.else, frame.known, [], frame.file, false);
+          this.run(node.else, { ...frame, scopes: [...frame.scopes, inner.scope], known: inner.known }, out);
           return;
         }
         items.forEach((item, i) => {
-          const scope: Scope = new Map([['loop', new LoopInfo(i, items.length)]]);
-          this.assign(node.target, item, scope);
-          this.run(node.body, { ...frame, scopes: [...frame.scopes, scope] }, out);
+          const params: [string, PyValue][] = [['loop', new LoopInfo(i, items.length)]];
+          const targets = new Map<string, PyValue>();
+          this.assign(node.target, item, targets);
+          const inner = frameScope(node.body, frame.known, [...params, ...targets], frame.file, false);
+          this.run(node.body, { ...frame, scopes: [...frame.scopes, inner.scope], known: inner.known }, out);
         });
         return;
       }
-      case 'set':
-        this.assign(node.target, this.eval(node.expr, frame), frame.scopes[frame.scopes.length - 1]);
+      case 'set': {
+        const values = new Map<string, PyValue>();
+        this.assign(node.target, this.eval(node.expr, frame), values);
+        const scope = frame.scopes[frame.scopes.length - 1];
+        // A top-level set is also exported to the context (what includes and later loops resolve).
+        const exported = frame.scopes.length === 2 ? frame.scopes[0] : undefined;
+        for (const [k, v] of values) {
+          scope.set(k, v);
+          exported?.set(k, v);
+        }
         return;
+      }
       case 'include': {
         const name = this.eval(node.template, frame);
         if (name instanceof Undefined) throw runtime('Tried to select from an empty list of templates.');
         if (typeof name !== 'string') throw refuse('sgn renders {% include %} of one template name (a string) only.');
         const root: Scope = new Map();
         // Included templates see the context and the loop variables and sets around them, but not `loop`.
-        if (node.withContext) frame.scopes.forEach((scope, i) => scope.forEach((v, k) => (i === 0 || k !== 'loop') && root.set(k, v)));
+        if (node.withContext) frame.scopes.forEach((scope, i) => scope.forEach((v, k) => v !== MISSING && (i < 2 || k !== 'loop') && root.set(k, v)));
         try {
           out.push(this.renderTemplate(name, root, frame.depth + 1));
         } catch (e) {
@@ -369,7 +404,7 @@ export class JinjaEnvironment {
     }
   }
 
-  private assign(target: Target, value: PyValue, scope: Scope): void {
+  private assign(target: Target, value: PyValue, scope: Map<string, PyValue>): void {
     if (!target.tuple) {
       scope.set(target.names[0], value);
       return;
@@ -395,7 +430,10 @@ export class JinjaEnvironment {
   private lookup(name: string, frame: Frame): PyValue {
     for (let i = frame.scopes.length - 1; i >= 0; i--) {
       const scope = frame.scopes[i];
-      if (scope.has(name)) return scope.get(name)!;
+      if (scope.has(name)) {
+        const v = scope.get(name)!;
+        return v === MISSING ? new Undefined(`'${name}' is undefined`) : v;
+      }
     }
     if (['range', 'dict', 'lipsum', 'cycler', 'joiner', 'namespace'].includes(name)) throw refuse(`sgn does not render Jinja2's global '${name}'.`);
     return new Undefined(`'${name}' is undefined`);

@@ -30,7 +30,7 @@ export type Target = { names: string[]; tuple: boolean };
 export type Node =
   | { t: 'data'; text: string; line: number }
   | { t: 'output'; expr: Expr; line: number }
-  | { t: 'if'; test: Expr; body: Node[]; else: Node[]; line: number }
+  | { t: 'if'; test: Expr; body: Node[]; else: Node[]; line: number; /** An {% elif %}: Jinja2 keeps these apart from the else branch. */ elif?: boolean }
   | { t: 'for'; target: Target; iter: Expr; body: Node[]; else: Node[]; line: number }
   | { t: 'set'; target: Target; expr: Expr; line: number }
   | { t: 'include'; template: Expr; ignoreMissing: boolean; withContext: boolean; line: number };
@@ -172,14 +172,14 @@ class Parser {
   }
 
   /** An if, or the rest of one after an elif (Jinja2 nests it in the else branch; it shares the endif). */
-  private ifChain(line: number): Node {
+  private ifChain(line: number, elif = false): Node {
     const test = this.parseTuple({ condexpr: false });
     const body = this.parseStatements(['name:elif', 'name:else', 'name:endif']);
     const token = this.s.next();
     let elseBody: Node[] = [];
-    if (this.s.test('name:elif', token)) elseBody = [this.ifChain(token.line)];
+    if (this.s.test('name:elif', token)) elseBody = [this.ifChain(token.line, true)];
     else if (this.s.test('name:else', token)) elseBody = this.parseStatements(['name:endif'], true);
-    return { t: 'if', test, body, else: elseBody, line };
+    return { t: 'if', test, body, else: elseBody, line, ...(elif ? { elif } : {}) };
   }
 
   parseFor(): Node {
@@ -296,14 +296,24 @@ class Parser {
         ops.push(['notin', this.parseMath1()]);
       } else break;
     }
+    if (ops.length) for (const e of [expr, ...ops.map(([, x]) => x)]) this.noBareCompare(e);
     return ops.length ? { t: 'compare', expr, ops, line } : expr;
+  }
+
+  /**
+   * Jinja2 2.10 writes a comparison into Python without parentheses, so `(a < b) < c` runs as
+   * the chain `a < b < c` and `(a < b) + 1` as `a < b + 1`: refuse a comparison used that way.
+   */
+  private noBareCompare(e: Expr): Expr {
+    if (e.t === 'compare') throw this.s.refuse('sgn does not render a comparison (==, <, in, ...) inside another comparison or arithmetic: Jinja2 2.10 drops its parentheses and computes something else.', e.line);
+    return e;
   }
 
   parseMath1(): Expr {
     let left = this.parseConcat();
     while (this.s.current.type === '+' || this.s.current.type === '-') {
       const tok = this.s.next();
-      left = { t: 'bin', op: tok.type, left, right: this.parseConcat(), line: tok.line };
+      left = { t: 'bin', op: tok.type, left: this.noBareCompare(left), right: this.noBareCompare(this.parseConcat()), line: tok.line };
     }
     return left;
   }
@@ -319,7 +329,7 @@ class Parser {
     let left = this.parsePow();
     while (['*', '/', '//', '%'].includes(this.s.current.type)) {
       const tok = this.s.next();
-      left = { t: 'bin', op: tok.type, left, right: this.parsePow(), line: tok.line };
+      left = { t: 'bin', op: tok.type, left: this.noBareCompare(left), right: this.noBareCompare(this.parsePow()), line: tok.line };
     }
     return left;
   }
@@ -336,7 +346,7 @@ class Parser {
     let node: Expr;
     if (tok.type === '-' || tok.type === '+') {
       s.next();
-      node = { t: 'unary', op: tok.type === '-' ? 'neg' : 'pos', expr: this.parseUnary(false), line: tok.line };
+      node = { t: 'unary', op: tok.type === '-' ? 'neg' : 'pos', expr: this.noBareCompare(this.parseUnary(false)), line: tok.line };
     } else node = this.parsePrimary();
     node = this.parsePostfix(node);
     if (withFilter) node = this.parseFilterExpr(node);

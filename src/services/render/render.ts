@@ -49,10 +49,16 @@ export function findingPlace(f: Finding): string {
   return f.line ? `${f.file}:${f.line}` : f.file;
 }
 
-/** `sgn render [env]`: the objects the deployer would apply, in its order; fails on the first error. */
+/**
+ * `sgn render [env]`: the objects the deployer would apply, in its order. Fails on the first
+ * problem that fails the deploy; what the deployer only warns about stays a warning.
+ */
 export async function renderProject(deps: RenderDeps, opts: RenderOptions): Promise<RenderResult> {
   const plan = planDeploy(deps.folder, { project: opts.project, env: opts.env, clusterName: opts.clusterName, registry: await deps.registry(), commitref: opts.tag, now: deps.now() });
-  const findings = [...plan.findings, ...plan.manifests.flatMap((m) => checkManifest(m, plan.namespace))];
+  const findings = [...plan.findings, ...plan.manifests.flatMap((m) => checkManifest(m, plan.namespace))].map((f) =>
+    // The deployer applies everything else and only posts a Slack warning: render shows that.
+    f.rule === 'cron.no-cron-env' ? { ...f, severity: 'warning' as const } : f,
+  );
   const errors = findings.filter((f) => f.severity === 'error');
   if (errors.length) {
     const first = errors[0];

@@ -65,6 +65,22 @@ describe('sgn sandbox', function () {
     assert.equal(viaEnv.stdout, viaFlag.stdout);
   });
 
+  it('given the sandbox, then the demo projects\' sources it names render what staging runs, and billing has a lint error', async () => {
+    const start = await runSgn(['sandbox', 'start'], { env });
+    const projects = join(env.SGN_SANDBOX_DIR!, 'projects');
+    assert.ok(start.stderr.includes(projects), 'sandbox start says where the sources are');
+    const ls = JSON.parse((await runSgn(['--sandbox', 'ls', 'deployed', '--project', 'web', '--json'], { env })).stdout) as { environments: Record<string, { tag: string }> }[];
+    const render = await runSgn(['--sandbox', 'render', 'staging', '--json'], { env, cwd: join(projects, 'web') });
+    assert.equal(render.code, 0, render.stderr);
+    const out = JSON.parse(render.stdout) as { project: string; commitref: string; manifests: { manifest: { kind: string } }[] };
+    assert.equal(out.project, 'web', 'the project comes from the checkout\'s git remote');
+    assert.equal(out.commitref, ls[0].environments.staging.tag);
+    assert.ok(out.manifests.some((m) => m.manifest.kind === 'Ingress'));
+    const lint = await runSgn(['--sandbox', 'lint'], { env, cwd: join(projects, 'billing') });
+    assert.equal(lint.code, 1, lint.stderr);
+    assert.match(lint.stdout, /\[cron\.no-cron-env\]/);
+  });
+
   it('given the sandbox, then the README promotion works: deploy web production --yes, then web is in sync', async () => {
     const res = await runSgn(['--sandbox', 'deploy', 'web', 'production', '--yes'], { env, timeoutMs: 120_000 });
     assert.equal(res.code, 0, res.stderr);

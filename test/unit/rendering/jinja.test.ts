@@ -38,6 +38,21 @@ describe('Jinja2 engine: the features deploy templates use, as Jinja2 2.10 rende
     assert.equal(out, '[1nFalse][2nFalse]');
   });
 
+  // Outputs of Jinja2 2.10.3 for the same templates with a=1, b=7, c=8 (its idtracking quirks).
+  for (const [source, expected] of [
+    ['{% for i in [1] %}{{ a }}{% endfor %}{% set a = 2 %}{{ a }}', '2'],
+    ['{{ a }}{% for i in [1] %}{{ a }}{% endfor %}{% set a = 2 %}{{ a }}', '112'],
+    ['{% if true %}{{ a }}{% endif %}{% set a = 2 %}', '1'],
+    ['{% for i in [1] %}{% for j in [1] %}{{ b }}{% endfor %}{% set b = 5 %}{% endfor %}', ''],
+    ['{% for i in [1,2] %}{% for j in [1] %}{{ c }}{% endfor %}{% set c = 5 %}{% endfor %}{% set c = 9 %}', ''],
+    ['{% for x in [] %}{% else %}{% set a = 5 %}{% endfor %}{{ a }}', '1'],
+    ['{% if false %}{% set a = 5 %}{% endif %}{% for i in [1] %}{{ a }}{% endfor %}', '1'],
+  ] as const) {
+    it(`Given ${source}, When rendered, Then Jinja2 2.10's scoping: ${JSON.stringify(expected)}`, () => {
+      assert.equal(render({ t: source }, 'a: 1\nb: 7\nc: 8\n'), expected);
+    });
+  }
+
   it('Given a set inside a loop, When rendered, Then it does not outlive the iteration (Jinja2 2.10 scoping)', () => {
     assert.equal(render({ t: '{% set x = 1 %}{% for i in [1, 2] %}{{ x }}{% set x = x + 1 %}{{ x }}{% endfor %}{{ x }}' }), '12121');
   });
@@ -50,6 +65,8 @@ describe('Jinja2 engine: the features deploy templates use, as Jinja2 2.10 rende
     ['%-formatting', "{{ '%s' % name }}"],
     ['a method sgn does not know', '{{ name.zfill(3) }}'],
     ['printing a method', '{{ d.items }}'],
+    ['a comparison inside arithmetic (Jinja2 2.10 drops its parentheses)', '{{ (name == "web") + 1 }}'],
+    ['a comparison inside a comparison', '{{ "w" in (name >= none) }}'],
   ] as const) {
     it(`Given ${construct}, When rendered, Then sgn refuses with a sentence naming it (rather than render something else)`, () => {
       assert.throws(() => render({ t: source }, 'name: web\nd: {a: 1}\n'), (e: unknown) => e instanceof JinjaError && e.kind === 'refused' && e.message.startsWith('sgn does not'));
