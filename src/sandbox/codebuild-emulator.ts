@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { ApiError, decodeToken, encodeToken, epoch, jsonApi, type EmulatorFault } from './aws-json-api.js';
 
 // Why this exists: moto 5.2.5's CodeBuild cannot show a running build. Its BatchGetBuilds marks
 // every build it returns SUCCEEDED (appending nine more phases on each call), no build can fail,
@@ -57,12 +58,7 @@ interface ProjectState {
   builds: BuildState[];
 }
 
-export interface EmulatorFault {
-  /** The AWS error code, e.g. ThrottlingException, AccessDeniedException. */
-  name: string;
-  message: string;
-  status?: number;
-}
+export type { EmulatorFault } from './aws-json-api.js';
 
 export interface StartBuildInput {
   project: string;
@@ -124,28 +120,6 @@ export interface CodebuildEmulator {
 const target = 'CodeBuild_20161006.';
 const pageSize = 100;
 
-const epoch = (d: Date | undefined) => (d ? d.getTime() / 1000 : undefined);
-const encodeToken = (offset: number) => Buffer.from(JSON.stringify({ offset })).toString('base64');
-const decodeToken = (token: unknown): number | undefined => {
-  if (typeof token !== 'string') return 0;
-  try {
-    const offset = (JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { offset?: unknown }).offset;
-    return typeof offset === 'number' && offset >= 0 ? offset : undefined;
-  } catch {
-    return undefined;
-  }
-};
-
-class ApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
-
 /** Creates an emulated CodeBuild with no projects. */
 export function createCodebuildEmulator(opts: CodebuildEmulatorOptions = {}): CodebuildEmulator {
   const region = opts.region ?? 'us-east-1';
@@ -153,7 +127,6 @@ export function createCodebuildEmulator(opts: CodebuildEmulatorOptions = {}): Co
   const now = opts.now ?? (() => new Date());
   const projects = new Map<string, ProjectState>();
   const builds = new Map<string, BuildState>();
-  const faults = new Map<string, { fault: EmulatorFault; times: number }[]>();
 
   const projectArn = (name: string) => `arn:aws:codebuild:${region}:${accountId}:project/${name}`;
   const mustBuild = (id: string) => {
@@ -315,53 +288,13 @@ export function createCodebuildEmulator(opts: CodebuildEmulatorOptions = {}): Co
     },
   };
 
-  const send = (res: ServerResponse, status: number, body: unknown, errorType?: string) => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, {
-      'content-type': 'application/x-amz-json-1.1',
-      'content-length': Buffer.byteLength(text),
-      'x-amzn-requestid': randomUUID(),
-      ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
-    });
-    res.end(text);
-  };
+  const api = jsonApi({ target, service: 'codebuild', name: 'CodeBuild', region, accountId, resource: `arn:aws:codebuild:${region}:${accountId}:project/*`, operations });
 
-  const waiters = new Map<string, (() => void)[]>();
   const emulator: CodebuildEmulator = {
     region,
     accountId,
-    answered: (operation) => new Promise<void>((resolve) => waiters.set(operation, [...(waiters.get(operation) ?? []), resolve])),
-    async handle(req, res) {
-      const header = req.headers['x-amz-target'];
-      if (req.method !== 'POST' || typeof header !== 'string' || !header.startsWith(target)) return false;
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      const op = header.slice(target.length);
-      try {
-        let body: Record<string, unknown>;
-        try {
-          body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : {};
-        } catch {
-          throw new ApiError('SerializationException', 'Start of structure or map found where not expected.');
-        }
-        const queued = faults.get(op);
-        if (queued?.length) {
-          const next = queued[0];
-          if (--next.times <= 0) queued.shift();
-          throw new ApiError(next.fault.name, next.fault.message, next.fault.status ?? 400);
-        }
-        const handler = operations[op];
-        if (!handler) throw new ApiError('UnknownOperationException', `The sgn CodeBuild emulator does not serve ${op}.`);
-        send(res, 200, handler(body));
-        const waiting = waiters.get(op) ?? [];
-        waiters.delete(op);
-        for (const w of waiting) w();
-      } catch (e) {
-        if (e instanceof ApiError) send(res, e.status, { __type: e.code, message: e.message }, e.code);
-        else send(res, 500, { __type: 'InternalFailure', message: (e as Error).message }, 'InternalFailure');
-      }
-      return true;
-    },
+    answered: (operation) => api.answered(operation),
+    handle: (req, res) => api.handle(req, res),
     createProject(name, o = {}) {
       if (projects.has(name)) return;
       projects.set(name, { name, created: o.created ?? now(), logGroup: o.logGroup ?? `/aws/codebuild/${name}`, builds: [] });
@@ -387,25 +320,12 @@ export function createCodebuildEmulator(opts: CodebuildEmulatorOptions = {}): Co
       const b = builds.get(id);
       return b ? buildJson(b) : undefined;
     },
-    injectFault(operation, fault, times = 1) {
-      const list = faults.get(operation) ?? [];
-      list.push({ fault, times });
-      faults.set(operation, list);
-    },
-    denyAccess(operation, times = 1) {
-      emulator.injectFault(
-        operation,
-        {
-          name: 'AccessDeniedException',
-          message: `User: arn:aws:iam::${accountId}:user/developer is not authorized to perform: codebuild:${operation} on resource: arn:aws:codebuild:${region}:${accountId}:project/* because no identity-based policy allows the codebuild:${operation} action`,
-        },
-        times,
-      );
-    },
+    injectFault: (operation, fault, times) => api.injectFault(operation, fault, times),
+    denyAccess: (operation, times) => api.denyAccess(operation, times),
     reset() {
       projects.clear();
       builds.clear();
-      faults.clear();
+      api.reset();
     },
   };
   return emulator;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { ApiError, decodeToken, encodeToken, epoch, jsonApi, type EmulatorFault } from './aws-json-api.js';
 
 // Why this exists: moto 5.2.5 stores pipelines, but an execution it starts is "Succeeded" at
 // once, with no source revisions and no stages run; it serves neither GetPipelineState nor
@@ -75,11 +76,7 @@ interface PipelineState {
   executions: ExecutionState[];
 }
 
-export interface EmulatorFault {
-  name: string;
-  message: string;
-  status?: number;
-}
+export type { EmulatorFault } from './aws-json-api.js';
 
 export interface StartExecutionInput {
   at?: Date;
@@ -139,29 +136,6 @@ export interface CodepipelineEmulator {
 }
 
 const target = 'CodePipeline_20150709.';
-const epoch = (d: Date | undefined) => (d ? d.getTime() / 1000 : undefined);
-const encodeToken = (offset: number) => Buffer.from(JSON.stringify({ offset })).toString('base64');
-const decodeToken = (token: unknown): number | undefined => {
-  if (token === undefined || token === null) return 0;
-  if (typeof token !== 'string') return undefined;
-  try {
-    const offset = (JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { offset?: unknown }).offset;
-    return typeof offset === 'number' && offset >= 0 ? offset : undefined;
-  } catch {
-    return undefined;
-  }
-};
-
-class ApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
-
 /** Creates an emulated CodePipeline with no pipelines. */
 export function createCodepipelineEmulator(opts: CodepipelineEmulatorOptions = {}): CodepipelineEmulator {
   const region = opts.region ?? 'us-east-1';
@@ -169,8 +143,6 @@ export function createCodepipelineEmulator(opts: CodepipelineEmulatorOptions = {
   const now = opts.now ?? (() => new Date());
   const pipelines = new Map<string, PipelineState>();
   const executions = new Map<string, ExecutionState>();
-  const faults = new Map<string, { fault: EmulatorFault; times: number }[]>();
-  const served: Record<string, number> = {};
 
   const mustExecution = (id: string) => {
     const e = executions.get(id);
@@ -402,49 +374,12 @@ export function createCodepipelineEmulator(opts: CodepipelineEmulatorOptions = {
     },
   };
 
-  const send = (res: ServerResponse, status: number, body: unknown, errorType?: string) => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, {
-      'content-type': 'application/x-amz-json-1.1',
-      'content-length': Buffer.byteLength(text),
-      'x-amzn-requestid': randomUUID(),
-      ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
-    });
-    res.end(text);
-  };
+  const api = jsonApi({ target, service: 'codepipeline', name: 'CodePipeline', region, accountId, resource: `arn:aws:codepipeline:${region}:${accountId}:*`, operations });
 
   const emulator: CodepipelineEmulator = {
     region,
     accountId,
-    async handle(req, res) {
-      const header = req.headers['x-amz-target'];
-      if (req.method !== 'POST' || typeof header !== 'string' || !header.startsWith(target)) return false;
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      const op = header.slice(target.length);
-      served[op] = (served[op] ?? 0) + 1;
-      try {
-        let body: Record<string, unknown>;
-        try {
-          body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : {};
-        } catch {
-          throw new ApiError('SerializationException', 'Start of structure or map found where not expected.');
-        }
-        const queued = faults.get(op);
-        if (queued?.length) {
-          const next = queued[0];
-          if (--next.times <= 0) queued.shift();
-          throw new ApiError(next.fault.name, next.fault.message, next.fault.status ?? 400);
-        }
-        const handler = operations[op];
-        if (!handler) throw new ApiError('UnknownOperationException', `The sgn CodePipeline emulator does not serve ${op}.`);
-        send(res, 200, handler(body));
-      } catch (e) {
-        if (e instanceof ApiError) send(res, e.status, { __type: e.code, message: e.message }, e.code);
-        else send(res, 500, { __type: 'InternalFailure', message: (e as Error).message }, 'InternalFailure');
-      }
-      return true;
-    },
+    handle: (req, res) => api.handle(req, res),
     createPipeline(name, o = {}) {
       if (pipelines.has(name)) return;
       const created = o.created ?? now();
@@ -495,27 +430,13 @@ export function createCodepipelineEmulator(opts: CodepipelineEmulatorOptions = {
       const e = executions.get(id);
       return e ? { status: e.status, stage: pipelineOf(e).stages[e.stage].name, pipeline: e.pipeline } : undefined;
     },
-    injectFault(operation, fault, times = 1) {
-      const list = faults.get(operation) ?? [];
-      list.push({ fault, times });
-      faults.set(operation, list);
-    },
-    denyAccess(operation, times = 1) {
-      emulator.injectFault(
-        operation,
-        {
-          name: 'AccessDeniedException',
-          message: `User: arn:aws:iam::${accountId}:user/developer is not authorized to perform: codepipeline:${operation} on resource: arn:aws:codepipeline:${region}:${accountId}:* because no identity-based policy allows the codepipeline:${operation} action`,
-        },
-        times,
-      );
-    },
-    calls: () => ({ ...served }),
+    injectFault: (operation, fault, times) => api.injectFault(operation, fault, times),
+    denyAccess: (operation, times) => api.denyAccess(operation, times),
+    calls: () => api.calls(),
     reset() {
       pipelines.clear();
       executions.clear();
-      faults.clear();
-      for (const k of Object.keys(served)) delete served[k];
+      api.reset();
     },
   };
   return emulator;
