@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { AuthError, ExitCode, SgnError } from '../errors.js';
-import { NetworkError, classifyNetworkError, tlsHint } from '../net-errors.js';
+import { NetworkError, ProxyError, classifyNetworkError, tlsHint } from '../net-errors.js';
 import { regionPattern } from '../settings/validate.js';
 
 /** How the services sgn calls are called in messages. */
@@ -230,7 +230,16 @@ function malformed(service: string, host: string, e: unknown): SgnError {
   });
 }
 
-function unreachable(service: string, host: string, what: string, fault: NetworkError): AwsUnreachableError {
+function unreachable(service: string, host: string, what: string, fault: NetworkError): SgnError {
+  // The proxy failed, not AWS: its own sentence and hint; credentials it asked for are exit 4.
+  if (fault instanceof ProxyError) {
+    return new SgnError(`${service} cannot be reached at ${fault.host}: ${what}.`, {
+      hint: fault.hint,
+      exitCode: fault.kind === 'proxy-auth' ? ExitCode.auth : ExitCode.failure,
+      code: fault.kind === 'proxy-auth' ? 'proxy.auth' : 'proxy.failed',
+      cause: fault,
+    });
+  }
   const hint =
     fault.kind === 'tls'
       ? tlsHint
