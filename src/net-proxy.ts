@@ -159,3 +159,15 @@ export function proxyFor(env: ProxyEnv, url: URL): ProxyServer | undefined {
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   return bypassesProxy(env.noProxy, url.hostname, port) ? undefined : proxy;
 }
+
+/** One line for people (doctor): which proxy serves which scheme, passwords masked, and what goes direct. */
+export function describeProxies(p: ProxyEnv): string {
+  const parts: string[] = [];
+  if (p.https && p.http && p.https.display === p.http.display) parts.push(`${p.https.display} (${p.https.from}, ${p.http.from})`);
+  else {
+    if (p.https) parts.push(`https via ${p.https.display} (${p.https.from})`);
+    if (p.http) parts.push(`http via ${p.http.display} (${p.http.from})`);
+  }
+  if (p.noProxyText) parts.push(`direct: ${p.noProxyText.trim()}`);
+  return parts.join('; ');
+}

@@ -110,7 +110,7 @@ export function createAwsFactory(settings: ClientSettings, env: NodeJS.ProcessEn
     let p: Promise<T> | undefined;
     return () => (p ??= make());
   };
-  const faultContext = { profile: settings.profile ?? (env.AWS_PROFILE || undefined), env };
+  const faultContext = { profile: settings.profile ?? (env.AWS_PROFILE || undefined), env, ...(proxy ? { proxy } : {}) };
   const withFaults = <T extends object>(service: string, client: T, long = false): T => {
     installFaultHandling(client as never, { service, ...faultContext, ...(long ? { longInvoke: true } : { attemptDeadlineMs: awsLimits.requestTimeoutMs }) });
     return client;

@@ -1,8 +1,8 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { Readable, pipeline } from 'node:stream';
-import { NetworkError, classifyNetworkError } from '../net-errors.js';
-import type { ProxyEnv } from '../net-proxy.js';
+import { NetworkError, ProxyError, classifyNetworkError } from '../net-errors.js';
+import { proxyFor, type ProxyEnv } from '../net-proxy.js';
 
 /*
  * A thin layer over node:http(s) rather than fetch: request bodies stream with backpressure and
@@ -126,6 +126,13 @@ export async function httpRequest(r: HttpRequest): Promise<HttpResponse> {
     const req = (secure ? https : http).request(r.url, { method: r.method, headers: r.headers, agent: secure ? pool.https : pool.http, signal: r.signal }, (res) => {
       clearTimeout(connectTimer);
       req.setTimeout(0);
+      // An http request forwarded by a proxy hears the proxy's 407 as an answer: the proxy's fault.
+      const forwardedBy = res.statusCode === 407 && !secure && r.proxy ? proxyFor(r.proxy, r.url) : undefined;
+      if (forwardedBy) {
+        res.resume();
+        if (r.body instanceof Readable) r.body.destroy();
+        return reject(ProxyError.refused({ host: forwardedBy.host, from: forwardedBy.from, credentials: Boolean(forwardedBy.authorization) }, r.url.host, 407, 'Proxy Authentication Required'));
+      }
       if (r.body instanceof Readable && !r.body.readableEnded && (res.statusCode ?? 0) >= 300) {
         // The registry refused before reading everything: stop sending.
         r.body.unpipe(req);
