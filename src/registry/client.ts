@@ -386,12 +386,6 @@ export class Registry {
     return res.status !== 404;
   }
 
-  /** A blob's bytes as a stream, following redirects to wherever the registry keeps them. */
-  async getBlob(repo: string, digest: string): Promise<Readable> {
-    const res = await this.request({ method: 'GET', url: `/v2/${repo}/blobs/${digest}`, repo, expect: [200], redirects: true });
-    return res.body;
-  }
-
   /** A blob's bytes as a stream, with the length the registry announced (Content-Length), if any. */
   async openBlob(repo: string, digest: string): Promise<{ body: Readable; length?: number }> {
     const res = await this.request({ method: 'GET', url: `/v2/${repo}/blobs/${digest}`, repo, expect: [200], redirects: true });
