@@ -88,15 +88,21 @@ function checks(aws: DoctorApis, s: Settings): Check[] {
   ];
 }
 
+/** The proxy row: which proxy the checks go through (password masked), or why it cannot be used. */
+export type ProxyCheck = { ok: true; detail: string } | { ok: false; detail: string; fix?: string };
+
 /** Runs every check in parallel; a failure is explained, never thrown. */
-export async function runChecks(aws: DoctorApis, settings: Settings): Promise<CheckResult[]> {
+export async function runChecks(aws: DoctorApis, settings: Settings, opts: { proxy?: ProxyCheck } = {}): Promise<CheckResult[]> {
+  const proxyRow: CheckResult[] = opts.proxy ? [{ name: 'proxy', ...opts.proxy }] : [];
+  // A proxy variable sgn cannot use fails every call the same way: say that, not "no region".
+  if (opts.proxy && !opts.proxy.ok) return proxyRow;
   let region = settings.region ?? '?';
   try {
     region = await aws.region();
   } catch (e) {
     // The taxonomy says which: none set, one that is no region, a profile that does not exist.
-    if (e instanceof SgnError) return [{ name: 'region', ok: false, detail: e.message, fix: e.hint }];
-    return [{ name: 'region', ok: false, detail: 'no AWS region is set', fix: 'Pass --region eu-west-1, set AWS_REGION, or `sgn config set region eu-west-1`.' }];
+    if (e instanceof SgnError) return [...proxyRow, { name: 'region', ok: false, detail: e.message, fix: e.hint }];
+    return [...proxyRow, { name: 'region', ok: false, detail: 'no AWS region is set', fix: 'Pass --region eu-west-1, set AWS_REGION, or `sgn config set region eu-west-1`.' }];
   }
   const run = async (c: Check): Promise<CheckResult> => {
     try {
@@ -105,7 +111,8 @@ export async function runChecks(aws: DoctorApis, settings: Settings): Promise<Ch
       if (notFoundNames.has(awsErrorName(e) ?? '') || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
         return { name: c.name, ok: false, ...c.notFound(region) };
       }
-      // A fault the taxonomy already put in words (unreachable, unreadable answer, credentials): its sentence and hint.
+      // A fault the taxonomy already put in words (set-up problems, unreachable, unreadable
+      // answers), or an AWS answer explained as the reporting point does: its sentence and hint.
       const known = explainError(e, `checking ${c.name}`);
       return { name: c.name, ok: false, detail: known?.message ?? `${awsErrorName(e) ?? 'error'}: ${(e as Error).message}`, fix: known?.hint };
     }
@@ -114,6 +121,6 @@ export async function runChecks(aws: DoctorApis, settings: Settings): Promise<Ch
   const who = await run(credentials);
   // Without working credentials every other check fails the same way: say it once.
   const results = who.ok ? await Promise.all(rest.map(run)) : rest.map((c) => ({ name: c.name, ok: false, detail: 'skipped (no working credentials)' }));
-  return [{ name: 'region', ok: true, detail: region }, who, ...results];
+  return [{ name: 'region', ok: true, detail: region }, ...proxyRow, who, ...results];
 }
 
