@@ -1,5 +1,5 @@
 import type { AwsApis } from '../aws/apis.js';
-import { awsErrorName, explainAwsError } from '../errors.js';
+import { awsErrorName, explainAwsError, SgnError } from '../errors.js';
 import { fillPattern, type Settings } from '../settings/schema.js';
 
 export interface CheckResult {
@@ -88,13 +88,20 @@ function checks(aws: DoctorApis, s: Settings): Check[] {
   ];
 }
 
+/** The proxy row: which proxy the checks go through (password masked), or why it cannot be used. */
+export type ProxyCheck = { ok: true; detail: string } | { ok: false; detail: string; fix?: string };
+
 /** Runs every check in parallel; a failure is explained, never thrown. */
-export async function runChecks(aws: DoctorApis, settings: Settings): Promise<CheckResult[]> {
+export async function runChecks(aws: DoctorApis, settings: Settings, opts: { proxy?: ProxyCheck } = {}): Promise<CheckResult[]> {
+  const proxyRow: CheckResult[] = opts.proxy ? [{ name: 'proxy', ...opts.proxy }] : [];
+  // A proxy variable sgn cannot use fails every call the same way: say that, not "no region".
+  if (opts.proxy && !opts.proxy.ok) return proxyRow;
   let region = settings.region ?? '?';
   try {
     region = await aws.region();
-  } catch {
-    return [{ name: 'region', ok: false, detail: 'no AWS region is set', fix: 'Pass --region, set AWS_REGION, or `sgn config set region <region>`.' }];
+  } catch (e) {
+    if (e instanceof SgnError) return [...proxyRow, { name: 'region', ok: false, detail: e.message, fix: e.hint }];
+    return [...proxyRow, { name: 'region', ok: false, detail: 'no AWS region is set', fix: 'Pass --region, set AWS_REGION, or `sgn config set region <region>`.' }];
   }
   const run = async (c: Check): Promise<CheckResult> => {
     try {
@@ -103,6 +110,8 @@ export async function runChecks(aws: DoctorApis, settings: Settings): Promise<Ch
       if (notFoundNames.has(awsErrorName(e) ?? '') || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
         return { name: c.name, ok: false, ...c.notFound(region) };
       }
+      // Set-up problems (unknown profile, expired SSO...) already carry their sentence and hint.
+      if (e instanceof SgnError) return { name: c.name, ok: false, detail: e.message, fix: e.hint };
       const known = explainAwsError(e, `checking ${c.name}`);
       return { name: c.name, ok: false, detail: known?.message ?? `${awsErrorName(e) ?? 'error'}: ${(e as Error).message}`, fix: known?.hint };
     }
@@ -111,6 +120,6 @@ export async function runChecks(aws: DoctorApis, settings: Settings): Promise<Ch
   const who = await run(credentials);
   // Without working credentials every other check fails the same way: say it once.
   const results = who.ok ? await Promise.all(rest.map(run)) : rest.map((c) => ({ name: c.name, ok: false, detail: 'skipped (no working credentials)' }));
-  return [{ name: 'region', ok: true, detail: region }, who, ...results];
+  return [{ name: 'region', ok: true, detail: region }, ...proxyRow, who, ...results];
 }
 
