@@ -112,7 +112,7 @@ describe('logs tail: reading a stream (fake CloudWatch for faults moto cannot ma
 
   it('given AccessDenied on GetLogEvents, then the error names the missing permission', async () => {
     const api: LogsApi = strictFake<LogsApi>('LogsApi', {
-      getLogEvents: async () => {
+      getLogEventsPage: async () => {
         throw awsError('AccessDeniedException');
       },
       filterLogEvents: async () => {
