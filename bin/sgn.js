@@ -74,6 +74,11 @@ function runCli() {
   // sgn pins AWS SDK releases that support Node 20; the SDK's notice about future releases
   // needing Node 22 is not the user's concern on every command.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // An empty AWS_REGION or AWS_PROFILE (`AWS_REGION= sgn ...`, a CI variable left blank) means
+  // unset, as it does for sgn's own settings: the SDK would otherwise take "" as the value.
+  for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE', 'AWS_DEFAULT_PROFILE']) {
+    if (process.env[name] === '') delete process.env[name];
+  }
   import('../dist/cli.js').then(async ({ main }) => {
     const code = await main(argv);
     // Idle keep-alive sockets of the AWS SDK must not hold the process open once main() is done.

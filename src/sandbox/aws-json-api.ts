@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 
 // The wire plumbing the sandbox's AWS JSON 1.1 emulators share (CodeBuild, CodePipeline): POST /
@@ -128,4 +128,47 @@ export function jsonApi(opts: { target: string; service: string; name: string; r
     },
   };
   return api;
+}
+
+export interface EmulatorServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves one emulator's handler on its own loopback port (tests, the bench): a request it does
+ * not handle gets 404 with `notFound`, a handler that throws gets 500 with the message.
+ */
+export function serveEmulator(handle: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>, notFound: string, opts: { port?: number; host?: string } = {}): Promise<EmulatorServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const server = createServer((req, res) => {
+    handle(req, res).then(
+      (handled) => {
+        if (!handled) {
+          res.writeHead(404, { 'content-type': 'text/plain' });
+          res.end(`${notFound}\n`);
+        }
+      },
+      (e: Error) => {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(e.message);
+      },
+    );
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      const { port } = server.address() as { port: number };
+      resolve({
+        url: `http://${host}:${port}`,
+        port,
+        close: () =>
+          new Promise<void>((r) => {
+            server.closeAllConnections();
+            server.close(() => r());
+          }),
+      });
+    });
+  });
 }

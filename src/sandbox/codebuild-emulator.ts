@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { ApiError, decodeToken, encodeToken, epoch, jsonApi, type EmulatorFault } from './aws-json-api.js';
+import { type IncomingMessage, type ServerResponse } from 'node:http';
+import { ApiError, decodeToken, encodeToken, epoch, jsonApi, serveEmulator, type EmulatorFault, type EmulatorServer } from './aws-json-api.js';
 
 // Why this exists: moto 5.2.5's CodeBuild cannot show a running build. Its BatchGetBuilds marks
 // every build it returns SUCCEEDED (appending nine more phases on each call), no build can fail,
@@ -331,45 +331,12 @@ export function createCodebuildEmulator(opts: CodebuildEmulatorOptions = {}): Co
   return emulator;
 }
 
-export interface EmulatorServer {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
+export type { EmulatorServer };
 
 /**
  * Serves an emulator on its own loopback port (tests, the bench). The sandbox instead mounts
  * `emulator.handle` in its long-lived emulator process next to the deployer emulator.
  */
 export function serveCodebuildEmulator(emulator: CodebuildEmulator, opts: { port?: number; host?: string } = {}): Promise<EmulatorServer> {
-  const host = opts.host ?? '127.0.0.1';
-  const server = createServer((req, res) => {
-    emulator.handle(req, res).then(
-      (handled) => {
-        if (!handled) {
-          res.writeHead(404, { 'content-type': 'text/plain' });
-          res.end('not a CodeBuild request\n');
-        }
-      },
-      (e: Error) => {
-        res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end(e.message);
-      },
-    );
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      const { port } = server.address() as { port: number };
-      resolve({
-        url: `http://${host}:${port}`,
-        port,
-        close: () =>
-          new Promise<void>((r) => {
-            server.closeAllConnections();
-            server.close(() => r());
-          }),
-      });
-    });
-  });
+  return serveEmulator((req, res) => emulator.handle(req, res), 'not a CodeBuild request', opts);
 }

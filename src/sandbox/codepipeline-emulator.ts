@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { ApiError, decodeToken, encodeToken, epoch, jsonApi, type EmulatorFault } from './aws-json-api.js';
+import { type IncomingMessage, type ServerResponse } from 'node:http';
+import { ApiError, decodeToken, encodeToken, epoch, jsonApi, serveEmulator, type EmulatorFault, type EmulatorServer } from './aws-json-api.js';
 
 // Why this exists: moto 5.2.5 stores pipelines, but an execution it starts is "Succeeded" at
 // once, with no source revisions and no stages run; it serves neither GetPipelineState nor
@@ -490,45 +490,10 @@ export function controlHandler(emulator: CodepipelineEmulator): (req: IncomingMe
   };
 }
 
-export interface EmulatorServer {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
+export type { EmulatorServer };
 
 /** Serves an emulator (and its control endpoint) on its own loopback port: tests, the bench. */
 export function serveCodepipelineEmulator(emulator: CodepipelineEmulator, opts: { port?: number; host?: string } = {}): Promise<EmulatorServer> {
-  const host = opts.host ?? '127.0.0.1';
   const control = controlHandler(emulator);
-  const server = createServer((req, res) => {
-    control(req, res)
-      .then((done) => done || emulator.handle(req, res))
-      .then(
-        (handled) => {
-          if (!handled) {
-            res.writeHead(404, { 'content-type': 'text/plain' });
-            res.end('not a CodePipeline request\n');
-          }
-        },
-        (e: Error) => {
-          res.writeHead(500, { 'content-type': 'text/plain' });
-          res.end(e.message);
-        },
-      );
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      const { port } = server.address() as { port: number };
-      resolve({
-        url: `http://${host}:${port}`,
-        port,
-        close: () =>
-          new Promise<void>((r) => {
-            server.closeAllConnections();
-            server.close(() => r());
-          }),
-      });
-    });
-  });
+  return serveEmulator(async (req, res) => (await control(req, res)) || emulator.handle(req, res), 'not a CodePipeline request', opts);
 }

@@ -1,5 +1,5 @@
 import type { AwsApis } from '../aws/apis.js';
-import { awsErrorName, explainAwsError } from '../errors.js';
+import { awsErrorName, explainAwsError, SgnError } from '../errors.js';
 import { fillPattern, type Settings } from '../settings/schema.js';
 
 export interface CheckResult {
@@ -93,7 +93,8 @@ export async function runChecks(aws: DoctorApis, settings: Settings): Promise<Ch
   let region = settings.region ?? '?';
   try {
     region = await aws.region();
-  } catch {
+  } catch (e) {
+    if (e instanceof SgnError) return [{ name: 'region', ok: false, detail: e.message, fix: e.hint }];
     return [{ name: 'region', ok: false, detail: 'no AWS region is set', fix: 'Pass --region, set AWS_REGION, or `sgn config set region <region>`.' }];
   }
   const run = async (c: Check): Promise<CheckResult> => {
@@ -103,6 +104,8 @@ export async function runChecks(aws: DoctorApis, settings: Settings): Promise<Ch
       if (notFoundNames.has(awsErrorName(e) ?? '') || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
         return { name: c.name, ok: false, ...c.notFound(region) };
       }
+      // Set-up problems (unknown profile, expired SSO...) already carry their sentence and hint.
+      if (e instanceof SgnError) return { name: c.name, ok: false, detail: e.message, fix: e.hint };
       const known = explainAwsError(e, `checking ${c.name}`);
       return { name: c.name, ok: false, detail: known?.message ?? `${awsErrorName(e) ?? 'error'}: ${(e as Error).message}`, fix: known?.hint };
     }

@@ -65,6 +65,23 @@ describe('region, profile and credentials problems (the built CLI, AWS config fi
     assert.doesNotMatch((await runSgn(['ls', 'deployed'], { env })).stderr, /No AWS region/, 'the hint fixed it');
   });
 
+  it('given AWS_REGION and AWS_PROFILE set but empty (a blank CI variable), then they count as unset, as in sgn\'s settings', async () => {
+    const { env } = home({ credentials: '[default]\naws_access_key_id = testing\naws_secret_access_key = testing\n' });
+    const res = await runSgn(['ls', 'deployed'], { env: { ...env, AWS_REGION: '', AWS_DEFAULT_REGION: '', AWS_PROFILE: '' } });
+    assert.equal(res.code, 4, res.stderr);
+    assert.match(res.stderr, /^Error: No AWS region is set\.$/m);
+    const ok = await runSgn(['ls', 'deployed'], { env: { ...env, AWS_REGION: 'us-east-1', AWS_PROFILE: '' } });
+    assert.equal(ok.code, 0, ok.stderr);
+  });
+
+  it('given an unknown profile, then doctor shows the sentence and its fix, not an error class name', async () => {
+    const { env } = home({ config: '[profile dev]\nregion = us-east-1\n' });
+    const res = await runSgn(['--profile', 'dve', 'doctor'], { env: { ...env, AWS_REGION: 'us-east-1' } });
+    assert.equal(res.code, 1, res.stderr);
+    assert.match(res.stdout, /^✗ credentials\s+The AWS profile "dve" was not found in .*\. {2}\(fix: Profiles there: dev\./m);
+    assert.doesNotMatch(res.stdout, /Error:/);
+  });
+
   it('given --region "x y", then it is refused before any call, exit 4', async () => {
     const { env } = home({ credentials: '[default]\naws_access_key_id = testing\naws_secret_access_key = testing\n' });
     for (const args of awsCommands) {
