@@ -70,8 +70,8 @@ export async function withBackoff<T>(fn: () => Promise<T>, what: string, deps: R
   }
 }
 
-/** Events handed on at a time from a page: about 130 KB of output, a fraction of a page. */
-const emitBatch = 1000;
+/** Events handed on at a time from a page: about 65 KB of output, under V8's large-object size. */
+const emitBatch = 500;
 
 const sameTarget = (a: LogTarget | undefined, b: LogTarget) => a?.group === b.group && a.stream === b.stream;
 
