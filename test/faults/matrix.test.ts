@@ -76,7 +76,6 @@ const classes: [string, RegExp][] = [
   ['not HTTP', /not HTTP/],
   ['unreadable', /answer sgn cannot read/],
   ['throttled', /kept throttling|is limiting requests/],
-  ['outcome unknown', /may still be running|may have finished/],
   ['5xx', /failed with 5\d\d|: 5\d\d|answered 5\d\d/],
 ];
 const classOf = (text: string) => classes.find(([, re]) => re.test(text))?.[0] ?? 'other';
@@ -213,7 +212,7 @@ export function matrixReport(outcomes: Outcome[], wallSeconds: number): string {
   const labels = [...new Set(human.map((o) => labelOf(o.row)))];
   const cell = (o: Outcome | undefined, label?: string, f?: FaultCase) => {
     if (!o) return label?.endsWith('(deployer)') && f && !invokeFaults.has(f.short) ? 'waits (by design)' : '';
-    if (o.invoke) return `${o.res.code} ${classOf(o.res.stderr)}, lock ${o.invoke.lock}${o.invoke.invoked ? ', deployer ran' : ''}`;
+    if (o.invoke) return `${o.res.code} ${/may still be running/.test(o.res.stderr) ? 'outcome unknown: ' : ''}${classOf(o.res.stderr)}, lock ${o.invoke.lock}${o.invoke.invoked ? ', deployer ran' : ''}`;
     if (o.res.code === null) return `killed at cap (${o.res.signal})`;
     const text = `${o.res.stderr}\n${o.res.stdout}`;
     return `${o.res.code} ${o.row.head && o.fault.bodyOnly && o.res.code === 0 && !o.fault.message(o.host).test(text) ? 'unaffected (HEAD)' : classOf(text)}${o.row.outcome ? ` (${o.row.outcome.kind})` : ''}`;
