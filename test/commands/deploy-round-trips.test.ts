@@ -115,8 +115,9 @@ describe('sgn deploy: sequential round trips, counted at loopback proxies that h
     const { w, env } = await proxied();
     const run = startSgn(['deploy', 'trip', 'production', '--yes'], env);
     try {
-      // Round trip 1: everything that needs only the names (leftover temporary records: two Queries).
-      await w.arrived(['GetItem', 'GetItem', 'GetCallerIdentity', 'HeadObject', 'ListPipelineExecutions', 'GetFunctionConfiguration', 'Query', 'Query']);
+      // Round trip 1: everything that needs only the names (leftover temporary records: two Queries;
+      // one image of the repository opens the ECR connection for the image check).
+      await w.arrived(['GetItem', 'GetItem', 'GetCallerIdentity', 'HeadObject', 'ListPipelineExecutions', 'GetFunctionConfiguration', 'DescribeImages', 'Query', 'Query']);
       assert.doesNotMatch(run.stderr, /Promote/);
       await w.release();
       // Round trip 2: what needs the source record (artifact, image) and the tag's execution.
@@ -140,12 +141,12 @@ describe('sgn deploy: sequential round trips, counted at loopback proxies that h
       run.kill();
       await w.stop();
     }
-    assert.deepEqual(names(w, 1), ['GetCallerIdentity', 'GetFunctionConfiguration', 'GetItem', 'GetItem', 'HeadObject', 'ListPipelineExecutions', 'Query', 'Query']);
+    assert.deepEqual(names(w, 1), ['DescribeImages', 'GetCallerIdentity', 'GetFunctionConfiguration', 'GetItem', 'GetItem', 'HeadObject', 'ListPipelineExecutions', 'Query', 'Query']);
     assert.deepEqual(names(w, 2), ['DescribeImages', 'GetObject', 'GetPipelineState', 'ListActionExecutions']);
     assert.deepEqual(names(w, 3), ['TransactWriteItems']);
     assert.deepEqual(names(w, 4), ['Invoke']);
     assert.deepEqual(names(w, 5), ['DeleteItem', 'GetItem', 'PutItem']);
-    assert.equal(w.requests.length, 17, 'no other request');
+    assert.equal(w.requests.length, 18, 'no other request');
     assert.match(run.stderr, new RegExp(`✓ Deployed trip ${stagingTag} to production`));
     assert.equal((await record('production'))!.Tag.S, stagingTag);
     assert.equal(await record('sgn:lock:production'), undefined, 'the lock is released');
@@ -161,7 +162,7 @@ describe('sgn deploy: sequential round trips, counted at loopback proxies that h
     assert.equal(first.code, 0, first.stderr);
     const run = startSgn(['deploy', 'trip', 'production', '--dry-run'], env);
     try {
-      await w.arrived(['GetItem', 'GetItem', 'GetCallerIdentity', 'HeadObject', 'ListPipelineExecutions', 'Query', 'Query']);
+      await w.arrived(['GetItem', 'GetItem', 'GetCallerIdentity', 'HeadObject', 'ListPipelineExecutions', 'DescribeImages', 'Query', 'Query']);
       await w.release();
       // The artifact (its ETag, against the cache), and image and tests of both tags at once.
       await w.arrived(['HeadObject', 'DescribeImages', 'DescribeImages', 'GetPipelineState', 'ListActionExecutions']);
@@ -182,7 +183,7 @@ describe('sgn deploy: sequential round trips, counted at loopback proxies that h
     const { w, env } = await proxied();
     const run = startSgn(['deploy', 'trip', 'production', '--yes'], env);
     try {
-      await w.arrived(['GetItem', 'GetItem', 'GetCallerIdentity', 'HeadObject', 'ListPipelineExecutions', 'GetFunctionConfiguration', 'Query', 'Query']);
+      await w.arrived(['GetItem', 'GetItem', 'GetCallerIdentity', 'HeadObject', 'ListPipelineExecutions', 'GetFunctionConfiguration', 'DescribeImages', 'Query', 'Query']);
       await w.release();
       await w.arrived(['GetObject', 'DescribeImages', 'GetPipelineState', 'ListActionExecutions']);
       await w.release();
@@ -205,7 +206,7 @@ describe('sgn deploy: sequential round trips, counted at loopback proxies that h
     const { w, env } = await proxied();
     const run = startSgn(['deploy', 'trip', 'production', '--yes'], env);
     try {
-      await w.arrived(['GetItem', 'GetItem', 'GetCallerIdentity', 'HeadObject', 'ListPipelineExecutions', 'GetFunctionConfiguration', 'Query', 'Query']);
+      await w.arrived(['GetItem', 'GetItem', 'GetCallerIdentity', 'HeadObject', 'ListPipelineExecutions', 'GetFunctionConfiguration', 'DescribeImages', 'Query', 'Query']);
       await w.release();
       await w.arrived(['GetObject', 'DescribeImages', 'GetPipelineState', 'ListActionExecutions']);
       await w.release();
