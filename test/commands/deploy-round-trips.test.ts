@@ -113,7 +113,7 @@ describe('sgn deploy: sequential round trips, counted at loopback proxies that h
 
   it('given staging ahead and its tests passed, when deployed with --yes, then the plan is shown after two round trips and the whole deploy takes five', async () => {
     const { w, env } = await proxied();
-    const run = startSgn(['deploy', 'trip', 'production', '--yes'], env);
+    const run = startSgn(['--debug', 'deploy', 'trip', 'production', '--yes'], env);
     try {
       // Round trip 1: everything that needs only the names (leftover temporary records: two Queries;
       // one image of the repository opens the ECR connection for the image check).
@@ -148,6 +148,10 @@ describe('sgn deploy: sequential round trips, counted at loopback proxies that h
     assert.deepEqual(names(w, 5), ['DeleteItem', 'GetItem', 'PutItem']);
     assert.equal(w.requests.length, 18, 'no other request');
     assert.match(run.stderr, new RegExp(`✓ Deployed trip ${stagingTag} to production`));
+    // --debug: the request timeline, one line per request when it ends.
+    assert.match(run.stderr, /\[debug\] request dynamodb TransactWriteItems \d+-\d+ ms\n/);
+    assert.match(run.stderr, /\[debug\] request lambda Invoke \d+-\d+ ms\n/);
+    assert.equal(run.stderr.match(/\[debug\] request [a-z0-9]+ [A-Za-z]+ \d+-\d+ ms/g)?.length, 18, 'one line per request');
     assert.equal((await record('production'))!.Tag.S, stagingTag);
     assert.equal(await record('sgn:lock:production'), undefined, 'the lock is released');
     assert.equal((await control.invocations()).length, 1);
