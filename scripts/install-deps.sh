@@ -6,11 +6,12 @@
 #   apache2-utils    htpasswd, for the basic-auth registry that stands in for ECR
 #   awscli           AWS CLI v2, the peer `npm run bench` compares sgn with
 #   zsh, fish        the shells whose completion scripts the tests drive (bash is there already)
+#   openssl          makes the throw-away certificate of the proxy tests' TLS endpoint
 # Debian/Ubuntu only (apt-get); elsewhere it names what to install and exits non-zero.
 set -euo pipefail
 
-packages=(python3 python3-venv docker-registry skopeo apache2-utils awscli time zsh fish)
-commands=(python3 "" docker-registry skopeo htpasswd /usr/bin/aws /usr/bin/time zsh fish)
+packages=(python3 python3-venv docker-registry skopeo apache2-utils awscli time zsh fish openssl)
+commands=(python3 "" docker-registry skopeo htpasswd /usr/bin/aws /usr/bin/time zsh fish openssl)
 
 missing=()
 for i in "${!packages[@]}"; do

@@ -6,6 +6,7 @@ import type { AwsFactory, ClientSettings } from './aws/clients.js';
 import type { Prompter } from './prompt.js';
 import type { ProcessRunner } from './process.js';
 import { SgnError } from './errors.js';
+import { proxyConfigured, proxyFromEnv, type ProxyEnv } from './net-proxy.js';
 
 export interface GlobalOptions {
   region?: string;
@@ -47,6 +48,11 @@ export interface Context {
   prompter(): Promise<Prompter>;
   /** Child processes (editor, python3, git), through execa. */
   processes(): Promise<ProcessRunner>;
+  /**
+   * The proxies of the environment (HTTPS_PROXY, HTTP_PROXY, NO_PROXY; lowercase first), or
+   * undefined when none is set. Throws ProxyVariableError (exit 2) for one sgn cannot use.
+   */
+  proxy(): ProxyEnv | undefined;
   /** Aborted on the first Ctrl-C (SIGINT) or SIGTERM. */
   signal: AbortSignal;
   /** A debug line on stderr when --debug is on. Never pass secrets. */
@@ -81,6 +87,7 @@ export function createContext(input: ContextInput): Context {
   let factory: Promise<AwsFactory> | undefined;
   let prompter: Promise<Prompter> | undefined;
   let processes: Promise<ProcessRunner> | undefined;
+  let proxy: ProxyEnv | undefined;
   const resolvedSettings = () =>
     (resolved ??= loadSettings({
       env: input.env,
@@ -142,6 +149,7 @@ export function createContext(input: ContextInput): Context {
     api,
     aws,
     signal: input.signal,
+    proxy: () => (proxyConfigured(input.env) ? (proxy ??= proxyFromEnv(input.env)) : undefined),
     prompter: () =>
       (prompter ??= (async () => {
         const { createPrompter } = await import('./prompt.js');

@@ -3,7 +3,7 @@
  * classification for every client sgn has (registries over node:http, the AWS SDK's handler),
  * so that a refused connection reads the same whatever was being talked to.
  */
-export type NetFaultKind = 'refused' | 'dns' | 'connect-timeout' | 'reset' | 'idle' | 'slow' | 'truncated' | 'not-http' | 'tls';
+export type NetFaultKind = 'refused' | 'dns' | 'connect-timeout' | 'reset' | 'idle' | 'slow' | 'truncated' | 'not-http' | 'tls' | 'proxy' | 'proxy-auth';
 
 /** A network fault, its sentence already naming the host ("connection refused by 127.0.0.1:9"). */
 export class NetworkError extends Error {
@@ -59,4 +59,84 @@ export function classifyNetworkError(e: unknown, host: string, opts: { midAnswer
       : make('reset', `${host} closed the connection without answering`);
   }
   return undefined;
+}
+
+/** What a ProxyError says of the proxy (never its password). */
+export interface ProxyRef {
+  /** host:port of the proxy. */
+  host: string;
+  /** The variable that named it (HTTPS_PROXY, http_proxy, ...). */
+  from: string;
+  /** True when the variable carried user:password. */
+  credentials: boolean;
+}
+
+/**
+ * The proxy failed, not the host behind it: it could not be reached, asked for credentials
+ * (`proxy-auth`, 407), or refused the tunnel (403, 502, ...). `host` is the target the request
+ * was for (so callers still know which side failed); the sentence and the hint name the proxy.
+ */
+export class ProxyError extends NetworkError {
+  constructor(
+    kind: 'proxy' | 'proxy-auth',
+    host: string,
+    message: string,
+    readonly proxy: ProxyRef,
+    readonly hint: string,
+    /** Set when the proxy answered the CONNECT. */
+    readonly status?: number,
+    code?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(kind, host, message, code, options);
+    this.name = 'ProxyError';
+  }
+
+  /** Only a proxy that refused or dropped the connection may do better on another attempt. */
+  override get retryable(): boolean {
+    return this.kind === 'proxy' && this.status === undefined && (this.code === 'ECONNREFUSED' || this.code === 'ECONNRESET');
+  }
+
+  /** The proxy could not be reached (or broke the connection) on the way to `target`. */
+  static unreachable(proxy: ProxyRef, target: string, e: unknown): ProxyError {
+    const why = classifyNetworkError(e, proxy.host);
+    const what = why ? why.message.replace(new RegExp(`( by| to| from)? ${proxy.host.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), '') : ((e as Error)?.message ?? String(e));
+    return new ProxyError(
+      'proxy',
+      target,
+      `could not reach the proxy ${proxy.host} (from ${proxy.from}): ${what}`,
+      proxy,
+      `Check that the proxy in ${proxy.from} is running and reachable, or unset ${proxy.from} (or list the host in NO_PROXY) to connect directly.`,
+      undefined,
+      errorCode(e) ?? why?.code,
+      { cause: e },
+    );
+  }
+
+  /** The proxy answered the CONNECT for `target` with a status other than 2xx. */
+  static refused(proxy: ProxyRef, target: string, status: number, statusText: string): ProxyError {
+    const targetName = target.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    if (status === 407) {
+      return new ProxyError(
+        'proxy-auth',
+        target,
+        proxy.credentials
+          ? `the proxy ${proxy.host} (from ${proxy.from}) refused the user and password given in ${proxy.from} (407 Proxy Authentication Required)`
+          : `the proxy ${proxy.host} (from ${proxy.from}) asks for a user and password (407 Proxy Authentication Required)`,
+        proxy,
+        `Put the proxy's user and password in ${proxy.from}: export ${proxy.from}=http://user:password@${proxy.host} (percent-encode special characters).`,
+        status,
+        'ERR_PROXY_AUTH',
+      );
+    }
+    return new ProxyError(
+      'proxy',
+      target,
+      `the proxy ${proxy.host} (from ${proxy.from}) refused to connect to ${target}: ${status}${statusText ? ` ${statusText}` : ''}`,
+      proxy,
+      `The proxy does not let sgn through to ${targetName}: ask its administrators, or add ${targetName} to NO_PROXY if it can be reached directly.`,
+      status,
+      'ERR_PROXY_REFUSED',
+    );
+  }
 }

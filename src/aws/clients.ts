@@ -7,6 +7,7 @@ import type { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import type { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { version } from '../version.js';
+import { proxyConfigured, proxyFromEnv } from '../net-proxy.js';
 import { checkRegion, classifyAwsFault, installFaultHandling, mfaNotPossible, profileNeedsMfa, sgnRetryStrategy } from './faults.js';
 
 /** The user agent of every request sgn sends (AWS and registries). */
@@ -75,8 +76,15 @@ export function createAwsFactory(settings: ClientSettings, env: NodeJS.ProcessEn
   // and every other client borrows its credentials (one prompt, one AssumeRole per run).
   const mfaSerial = settings.credentials ? undefined : profileNeedsMfa(settings.profile, env);
   const mfaCodeProvider = mfaSerial ? (serial: string) => (hooks.mfaCode ? hooks.mfaCode(serial) : Promise.reject(mfaNotPossible(serial, settings.profile ?? env.AWS_PROFILE))) : undefined;
-  const common = (service: string, opts: { long?: boolean } = {}) => {
+  // HTTPS_PROXY / HTTP_PROXY / NO_PROXY: Node's http ignores them, so the handler gets agents
+  // that honour them (their code loads only when a proxy is set).
+  const proxy = proxyConfigured(env) ? proxyFromEnv(env) : undefined;
+  let proxyAgents: Promise<{ httpAgent: unknown; httpsAgent: unknown }> | undefined;
+  const agents = async () =>
+    proxy ? await (proxyAgents ??= import('../proxy-agent.js').then((m) => m.createProxyAgents(proxy, { connectMs: awsLimits.connectionTimeoutMs })).then((a) => ({ httpAgent: a.http, httpsAgent: a.https }))) : {};
+  const common = async (service: string, opts: { long?: boolean } = {}) => {
     const endpoint = settings.serviceEndpoints[service] ?? settings.endpoint;
+    const viaProxy = await agents();
     return {
       ...(settings.region ? { region: settings.region } : {}),
       ...(settings.profile ? { profile: settings.profile } : {}),
@@ -86,11 +94,11 @@ export function createAwsFactory(settings: ClientSettings, env: NodeJS.ProcessEn
       ...(mfaCodeProvider && service === 'sts' ? { mfaCodeProvider } : {}),
       customUserAgent: userAgent,
       ...(opts.long
-        ? { maxAttempts: 1, requestHandler: { connectionTimeout: 10_000, requestTimeout: 0, socketTimeout: 0 } }
+        ? { maxAttempts: 1, requestHandler: { connectionTimeout: 10_000, requestTimeout: 0, socketTimeout: 0, ...viaProxy } }
         : {
             maxAttempts: awsLimits.maxAttempts,
             retryStrategy: sgnRetryStrategy(service, { maxAttempts: awsLimits.maxAttempts, budgetMs: awsLimits.retryBudgetMs, announce }),
-            requestHandler: { connectionTimeout: awsLimits.connectionTimeoutMs, requestTimeout: awsLimits.requestTimeoutMs },
+            requestHandler: { connectionTimeout: awsLimits.connectionTimeoutMs, requestTimeout: awsLimits.requestTimeoutMs, ...viaProxy },
           }),
     };
   };
@@ -102,7 +110,7 @@ export function createAwsFactory(settings: ClientSettings, env: NodeJS.ProcessEn
     let p: Promise<T> | undefined;
     return () => (p ??= make());
   };
-  const faultContext = { profile: settings.profile ?? (env.AWS_PROFILE || undefined), env };
+  const faultContext = { profile: settings.profile ?? (env.AWS_PROFILE || undefined), env, ...(proxy ? { proxy } : {}) };
   const withFaults = <T extends object>(service: string, client: T, long = false): T => {
     installFaultHandling(client as never, { service, ...faultContext, ...(long ? { longInvoke: true } : { attemptDeadlineMs: awsLimits.requestTimeoutMs }) });
     return client;
@@ -110,19 +118,19 @@ export function createAwsFactory(settings: ClientSettings, env: NodeJS.ProcessEn
   const s3PathStyle = Boolean(settings.endpoint || env.AWS_ENDPOINT_URL || env.AWS_ENDPOINT_URL_S3);
   const factory: AwsFactory = {
     settings,
-    dynamodb: memo(async () => withFaults('dynamodb', new (await import('@aws-sdk/client-dynamodb')).DynamoDBClient(common('dynamodb')))),
-    s3: memo(async () => withFaults('s3', new (await import('@aws-sdk/client-s3')).S3Client({ ...common('s3'), forcePathStyle: s3PathStyle }))),
-    logs: memo(async () => withFaults('logs', new (await import('@aws-sdk/client-cloudwatch-logs')).CloudWatchLogsClient(common('logs')))),
-    ecr: memo(async () => withFaults('ecr', new (await import('@aws-sdk/client-ecr')).ECRClient(common('ecr')))),
-    codebuild: memo(async () => withFaults('codebuild', new (await import('@aws-sdk/client-codebuild')).CodeBuildClient(common('codebuild')))),
-    codepipeline: memo(async () => withFaults('codepipeline', new (await import('@aws-sdk/client-codepipeline')).CodePipelineClient(common('codepipeline')))),
-    sts: memo(async () => withFaults('sts', new (await import('@aws-sdk/client-sts')).STSClient(common('sts')))),
+    dynamodb: memo(async () => withFaults('dynamodb', new (await import('@aws-sdk/client-dynamodb')).DynamoDBClient(await common('dynamodb')))),
+    s3: memo(async () => withFaults('s3', new (await import('@aws-sdk/client-s3')).S3Client({ ...(await common('s3')), forcePathStyle: s3PathStyle }))),
+    logs: memo(async () => withFaults('logs', new (await import('@aws-sdk/client-cloudwatch-logs')).CloudWatchLogsClient(await common('logs')))),
+    ecr: memo(async () => withFaults('ecr', new (await import('@aws-sdk/client-ecr')).ECRClient(await common('ecr')))),
+    codebuild: memo(async () => withFaults('codebuild', new (await import('@aws-sdk/client-codebuild')).CodeBuildClient(await common('codebuild')))),
+    codepipeline: memo(async () => withFaults('codepipeline', new (await import('@aws-sdk/client-codepipeline')).CodePipelineClient(await common('codepipeline')))),
+    sts: memo(async () => withFaults('sts', new (await import('@aws-sdk/client-sts')).STSClient(await common('sts')))),
     lambda: async (opts = {}) => {
       const { LambdaClient } = await import('@aws-sdk/client-lambda');
       // A synchronous invoke of the deployer may take its whole 500 s timeout. A client-side
       // timeout below that, followed by the SDK's automatic retry, would start a second deploy
       // (aws/aws-cli#2657): so one attempt, and sockets that wait longer than the function can run.
-      return withFaults('lambda', new LambdaClient(common('lambda', { long: opts.forLongInvoke })), opts.forLongInvoke);
+      return withFaults('lambda', new LambdaClient(await common('lambda', { long: opts.forLongInvoke })), opts.forLongInvoke);
     },
     region: async () => {
       const client = await factory.sts();

@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { AuthError, ExitCode, SgnError } from '../errors.js';
-import { NetworkError, classifyNetworkError, tlsHint } from '../net-errors.js';
+import { NetworkError, ProxyError, classifyNetworkError, tlsHint } from '../net-errors.js';
+import { proxyFor, type ProxyEnv } from '../net-proxy.js';
 import { regionPattern } from '../settings/validate.js';
 
 /** How the services sgn calls are called in messages. */
@@ -230,7 +231,16 @@ function malformed(service: string, host: string, e: unknown): SgnError {
   });
 }
 
-function unreachable(service: string, host: string, what: string, fault: NetworkError): AwsUnreachableError {
+function unreachable(service: string, host: string, what: string, fault: NetworkError): SgnError {
+  // The proxy failed, not AWS: its own sentence and hint; credentials it asked for are exit 4.
+  if (fault instanceof ProxyError) {
+    return new SgnError(`${service} cannot be reached at ${fault.host}: ${what}.`, {
+      hint: fault.hint,
+      exitCode: fault.kind === 'proxy-auth' ? ExitCode.auth : ExitCode.failure,
+      code: fault.kind === 'proxy-auth' ? 'proxy.auth' : 'proxy.failed',
+      cause: fault,
+    });
+  }
   const hint =
     fault.kind === 'tls'
       ? tlsHint
@@ -297,11 +307,13 @@ interface MiddlewareClient {
  * Installs the two middlewares on a client: per attempt (inside the retries), the host the
  * request went to is noted on any error; around everything, faults become one sentence.
  */
-export function installFaultHandling(client: MiddlewareClient, c: Omit<FaultContext, 'host'> & { attemptDeadlineMs?: number; longInvoke?: boolean }): void {
+export function installFaultHandling(client: MiddlewareClient, c: Omit<FaultContext, 'host'> & { attemptDeadlineMs?: number; longInvoke?: boolean; proxy?: ProxyEnv }): void {
   client.middlewareStack.add(
-    (next: (args: unknown) => Promise<unknown>) => async (args: { request?: { hostname?: string; port?: number } }) => {
+    (next: (args: unknown) => Promise<unknown>) => async (args: { request?: { protocol?: string; hostname?: string; port?: number } }) => {
       const r = args.request;
       const host = r?.hostname ? `${r.hostname}${r.port ? `:${r.port}` : ''}` : `the ${serviceNames[c.service] ?? c.service} endpoint`;
+      // An http request forwarded by a proxy hears the proxy's 407 as an answer: the proxy's fault, not the service's.
+      const proxy = c.proxy && r?.hostname && r.protocol === 'http:' ? proxyFor(c.proxy, new URL(`http://${host}`)) : undefined;
       let timer: NodeJS.Timeout | undefined;
       try {
         // The socket timeout catches silence; this catches an answer that drips for ever.
@@ -314,6 +326,9 @@ export function installFaultHandling(client: MiddlewareClient, c: Omit<FaultCont
               });
         return await (overdue ? Promise.race([next(args), overdue]) : next(args));
       } catch (e) {
+        if (proxy && (e as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode === 407) {
+          throw ProxyError.refused({ host: proxy.host, from: proxy.from, credentials: Boolean(proxy.authorization) }, host, 407, 'Proxy Authentication Required');
+        }
         tagHost(e, host);
         throw e;
       } finally {

@@ -1,5 +1,18 @@
 import { defineCommand } from '../cli/define.js';
-import type { CheckResult } from '../services/doctor.js';
+import type { Context } from '../context.js';
+import type { CheckResult, ProxyCheck } from '../services/doctor.js';
+
+/** The proxy doctor shows (masked), when a proxy variable is set. */
+async function proxyCheck(ctx: Context): Promise<ProxyCheck | undefined> {
+  const { describeProxies, ProxyVariableError } = await import('../net-proxy.js');
+  try {
+    const proxy = ctx.proxy();
+    return proxy ? { ok: true, detail: describeProxies(proxy) } : undefined;
+  } catch (e) {
+    if (e instanceof ProxyVariableError) return { ok: false, detail: e.message, fix: e.hint };
+    throw e;
+  }
+}
 
 export const doctorCommand = defineCommand<Record<string, never>, CheckResult[]>({
   name: 'doctor',
@@ -8,7 +21,10 @@ export const doctorCommand = defineCommand<Record<string, never>, CheckResult[]>
   examples: ['sgn doctor', 'sgn --profile prod doctor', 'sgn --sandbox doctor --json'],
   json: true,
   parse: () => ({}),
-  execute: async (ctx) => (await import('../services/doctor.js')).runChecks(ctx.api, ctx.settings()),
+  execute: async (ctx) => {
+    const { runChecks } = await import('../services/doctor.js');
+    return runChecks(ctx.api, ctx.settings(), { proxy: await proxyCheck(ctx) });
+  },
   exitCode: (results) => (results.every((r) => r.ok) ? 0 : 1),
   render: (ctx, results) => {
     const o = ctx.io.out;

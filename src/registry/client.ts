@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Readable } from 'node:stream';
 import { NetworkError, type NetFaultKind } from '../net-errors.js';
+import type { ProxyEnv } from '../net-proxy.js';
 import { withRetry } from '../retry.js';
 import { basicAuthorization, parseChallenge, repositoryScope, type Challenge, type Credentials } from './auth.js';
 import { BodyStreamError, discard, header, httpRequest, readBody, type HttpResponse, type NetLimits } from './http.js';
@@ -38,6 +39,8 @@ export interface RegistryOptions {
   retryBudgetMs?: number;
   /** Connect, idle and throughput limits (default: netLimits). */
   limits?: Partial<NetLimits>;
+  /** The proxies of the environment, when any is set. */
+  proxy?: ProxyEnv;
   /** Longest Retry-After honoured before giving up (default 60 s). */
   maxRetryAfterMs?: number;
   /** Debug lines (method, URL without query, status). Never secrets. */
@@ -80,8 +83,13 @@ export class RegistryError extends Error {
     return `${this.host} answered ${this.status}`;
   }
 
+  /** For status 0: the network fault itself (a ProxyError carries its own hint). */
+  fault?: NetworkError;
+
   static fromNetwork(e: NetworkError, role?: 'source' | 'target'): RegistryError {
-    return new RegistryError(0, e.code ?? e.kind, e.message, e.host, role, e.kind);
+    const err = new RegistryError(0, e.code ?? e.kind, e.message, e.host, role, e.kind);
+    err.fault = e;
+    return err;
   }
 }
 
@@ -234,7 +242,7 @@ export class Registry {
           let res: HttpResponse;
           const sent = performance.now();
           try {
-            res = await httpRequest({ method: r.method, url: r.url, headers: { 'User-Agent': this.opts.userAgent, ...r.headers }, body: r.body, signal: this.opts.signal, limits: this.opts.limits });
+            res = await httpRequest({ method: r.method, url: r.url, headers: { 'User-Agent': this.opts.userAgent, ...r.headers }, body: r.body, signal: this.opts.signal, limits: this.opts.limits, proxy: this.opts.proxy });
           } catch (e) {
             // The body's own failure (its source broke off, a digest check) is the caller's to judge.
             if (e instanceof BodyStreamError) throw e.cause;

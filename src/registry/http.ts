@@ -1,7 +1,8 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { Readable, pipeline } from 'node:stream';
-import { NetworkError, classifyNetworkError } from '../net-errors.js';
+import { NetworkError, ProxyError, classifyNetworkError } from '../net-errors.js';
+import { proxyFor, type ProxyEnv } from '../net-proxy.js';
 
 /*
  * A thin layer over node:http(s) rather than fetch: request bodies stream with backpressure and
@@ -14,6 +15,17 @@ const agents = {
   https: new https.Agent({ keepAlive: true, maxSockets: 32 }),
 };
 
+/** The proxying agents of a run's proxy settings (the proxy code loads only when a proxy is set). */
+const proxyAgents = new WeakMap<ProxyEnv, Promise<{ http: http.Agent; https: https.Agent }>>();
+function agentsFor(proxy: ProxyEnv, connectMs: number): Promise<{ http: http.Agent; https: https.Agent }> {
+  let p = proxyAgents.get(proxy);
+  if (!p) {
+    p = import('../proxy-agent.js').then((m) => m.createProxyAgents(proxy, { connectMs, maxSockets: 32 }));
+    proxyAgents.set(proxy, p);
+  }
+  return p;
+}
+
 export interface HttpRequest {
   method: string;
   url: URL;
@@ -23,6 +35,8 @@ export interface HttpRequest {
   signal?: AbortSignal;
   /** Time limits (defaults: `netLimits`). */
   limits?: Partial<NetLimits>;
+  /** The proxies of the environment (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), when any is set. */
+  proxy?: ProxyEnv;
 }
 
 /**
@@ -102,15 +116,23 @@ function watchBody(res: IncomingMessage, url: URL, limits: NetLimits): void {
  * as a BodyStreamError, not the socket error it causes. Network faults are NetworkErrors that
  * name the host (before and after the headers).
  */
-export function httpRequest(r: HttpRequest): Promise<HttpResponse> {
+export async function httpRequest(r: HttpRequest): Promise<HttpResponse> {
+  const limits = { ...netLimits, ...r.limits };
+  const pool = r.proxy ? await agentsFor(r.proxy, limits.connectMs) : agents;
   return new Promise((resolve, reject) => {
     const secure = r.url.protocol === 'https:';
-    const limits = { ...netLimits, ...r.limits };
     let bodyError: Error | undefined;
     let connectTimer: NodeJS.Timeout | undefined;
-    const req = (secure ? https : http).request(r.url, { method: r.method, headers: r.headers, agent: secure ? agents.https : agents.http, signal: r.signal }, (res) => {
+    const req = (secure ? https : http).request(r.url, { method: r.method, headers: r.headers, agent: secure ? pool.https : pool.http, signal: r.signal }, (res) => {
       clearTimeout(connectTimer);
       req.setTimeout(0);
+      // An http request forwarded by a proxy hears the proxy's 407 as an answer: the proxy's fault.
+      const forwardedBy = res.statusCode === 407 && !secure && r.proxy ? proxyFor(r.proxy, r.url) : undefined;
+      if (forwardedBy) {
+        res.resume();
+        if (r.body instanceof Readable) r.body.destroy();
+        return reject(ProxyError.refused({ host: forwardedBy.host, from: forwardedBy.from, credentials: Boolean(forwardedBy.authorization) }, r.url.host, 407, 'Proxy Authentication Required'));
+      }
       if (r.body instanceof Readable && !r.body.readableEnded && (res.statusCode ?? 0) >= 300) {
         // The registry refused before reading everything: stop sending.
         r.body.unpipe(req);

@@ -88,14 +88,20 @@ function checks(aws: DoctorApis, s: Settings): Check[] {
   ];
 }
 
+/** The proxy row: which proxy the checks go through (password masked), or why it cannot be used. */
+export type ProxyCheck = { ok: true; detail: string } | { ok: false; detail: string; fix?: string };
+
 /** Runs every check in parallel; a failure is explained, never thrown. */
-export async function runChecks(aws: DoctorApis, settings: Settings): Promise<CheckResult[]> {
+export async function runChecks(aws: DoctorApis, settings: Settings, opts: { proxy?: ProxyCheck } = {}): Promise<CheckResult[]> {
+  const proxyRow: CheckResult[] = opts.proxy ? [{ name: 'proxy', ...opts.proxy }] : [];
+  // A proxy variable sgn cannot use fails every call the same way: say that, not "no region".
+  if (opts.proxy && !opts.proxy.ok) return proxyRow;
   let region = settings.region ?? '?';
   try {
     region = await aws.region();
   } catch (e) {
-    if (e instanceof SgnError) return [{ name: 'region', ok: false, detail: e.message, fix: e.hint }];
-    return [{ name: 'region', ok: false, detail: 'no AWS region is set', fix: 'Pass --region, set AWS_REGION, or `sgn config set region <region>`.' }];
+    if (e instanceof SgnError) return [...proxyRow, { name: 'region', ok: false, detail: e.message, fix: e.hint }];
+    return [...proxyRow, { name: 'region', ok: false, detail: 'no AWS region is set', fix: 'Pass --region, set AWS_REGION, or `sgn config set region <region>`.' }];
   }
   const run = async (c: Check): Promise<CheckResult> => {
     try {
@@ -114,6 +120,6 @@ export async function runChecks(aws: DoctorApis, settings: Settings): Promise<Ch
   const who = await run(credentials);
   // Without working credentials every other check fails the same way: say it once.
   const results = who.ok ? await Promise.all(rest.map(run)) : rest.map((c) => ({ name: c.name, ok: false, detail: 'skipped (no working credentials)' }));
-  return [{ name: 'region', ok: true, detail: region }, who, ...results];
+  return [{ name: 'region', ok: true, detail: region }, ...proxyRow, who, ...results];
 }
 

@@ -23,6 +23,7 @@ export async function mirrorDeps(ctx: Context): Promise<MirrorDeps> {
   const ecrOnce = () => ctx.api.ecr();
   const env = ctx.env;
   const cacheDir = cacheHome(env);
+  const proxy = ctx.proxy();
   return {
     login: ecrLogin({
       ecr: ecrOnce,
@@ -51,6 +52,7 @@ export async function mirrorDeps(ctx: Context): Promise<MirrorDeps> {
     now: () => ctx.now(),
     dockerConfig: dockerConfigPath(env),
     mirrorPrefix: settings.mirrorPrefix,
+    ...(proxy ? { proxy } : {}),
     ...(lifecyclePolicy ? { lifecyclePolicy } : {}),
     ...(settings.ecrRegistry ? { targetHint: registryAddress(settings.ecrRegistry).host } : {}),
   };

@@ -1,8 +1,8 @@
-import { AuthError, InterruptedError, SgnError, UsageError } from '../../errors.js';
+import { AuthError, ExitCode, InterruptedError, SgnError, UsageError } from '../../errors.js';
 import { DigestMismatchError, RegistryError, type RateLimit, type Registry } from '../../registry/client.js';
 import { parseManifest } from '../../registry/manifest.js';
 import { formatPlatform, type Platform } from '../../registry/platform.js';
-import { tlsHint } from '../../net-errors.js';
+import { ProxyError, tlsHint } from '../../net-errors.js';
 import { familiarPath, familiarReference, type ImageReference } from '../../registry/reference.js';
 import { BlobSizeError } from '../../registry/verify.js';
 import { copyBlob } from './copy.js';
@@ -91,6 +91,11 @@ async function explain(e: unknown, s: Sides, signal: AbortSignal): Promise<unkno
   const where = source ? s.srcText : s.dstText;
   if (e.status === 0) {
     const sentence = e.detail || `the connection to ${e.host} failed (${e.code ?? 'network error'})`;
+    const text = `${sentence.charAt(0).toUpperCase()}${sentence.slice(1)} while mirroring ${where}; nothing was tagged.`;
+    // The proxy failed, not the registry: its hint; credentials it asked for are exit 4.
+    if (e.fault instanceof ProxyError) {
+      return new SgnError(text, { hint: e.fault.hint, exitCode: e.fault.kind === 'proxy-auth' ? ExitCode.auth : ExitCode.failure, code: e.fault.kind === 'proxy-auth' ? 'proxy.auth' : 'proxy.failed', cause: e });
+    }
     const hint =
       e.network === 'tls'
         ? tlsHint
@@ -99,7 +104,7 @@ async function explain(e: unknown, s: Sides, signal: AbortSignal): Promise<unkno
           : e.network === 'not-http' || e.network === 'truncated'
             ? `Something between sgn and ${e.host} (a proxy, a captive portal) or the registry itself sent a broken answer; a rerun resumes where this stopped.`
             : `Check the registry name, your network and proxy${source ? '' : ' (for the target, the ecrRegistry setting)'}; a rerun resumes where this stopped.`;
-    return new SgnError(`${sentence.charAt(0).toUpperCase()}${sentence.slice(1)} while mirroring ${where}; nothing was tagged.`, { hint, cause: e });
+    return new SgnError(text, { hint, cause: e });
   }
   if (e.status === 401 || e.status === 403) {
     if (source) {

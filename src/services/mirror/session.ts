@@ -1,5 +1,6 @@
 import type { EcrApi } from '../../aws/ecr.js';
 import type { Reporter } from '../../io.js';
+import type { ProxyEnv } from '../../net-proxy.js';
 import type { Credentials } from '../../registry/auth.js';
 import { Registry } from '../../registry/client.js';
 import type { BlobLocations } from '../../registry/locations.js';
@@ -28,6 +29,8 @@ export interface MirrorDeps {
   targetHint?: string;
   /** The lifecycle policy new repositories get (already checked). */
   lifecyclePolicy?: string;
+  /** The proxies of the environment, when any is set (registries are reached through them). */
+  proxy?: ProxyEnv;
 }
 
 /** At most `n` calls at once, across every image of a run. */
@@ -73,6 +76,7 @@ export class MirrorSession {
     return {
       userAgent: this.deps.userAgent,
       signal: this.deps.signal,
+      ...(this.deps.proxy ? { proxy: this.deps.proxy } : {}),
       debug: (line: string) => this.deps.debug(line),
       onRetry: (message: string) => (this.note ? this.note(message) : this.deps.report.emit({ level: 'warn', code: 'mirror.retry', message })),
     };
