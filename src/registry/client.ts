@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { Readable } from 'node:stream';
-import { NetworkError, type NetFaultKind } from '../net-errors.js';
+import { NetworkError, isRetryableFault, type NetFaultKind } from '../net-errors.js';
 import type { ProxyEnv } from '../net-proxy.js';
 import { withRetry } from '../retry.js';
 import { basicAuthorization, parseChallenge, repositoryScope, type Challenge, type Credentials } from './auth.js';
@@ -72,7 +72,7 @@ export class RegistryError extends Error {
 
   /** True for faults worth another attempt: throttling, server errors, quick network faults (not timeouts). */
   get retryable(): boolean {
-    if (this.status === 0) return this.network === undefined || this.network === 'refused' || this.network === 'reset' || this.network === 'truncated' || this.code === 'EAI_AGAIN';
+    if (this.status === 0) return this.network === undefined || isRetryableFault(this.network, this.code) || this.code === 'EAI_AGAIN';
     return this.status === 429 || this.status >= 500;
   }
 
@@ -141,6 +141,8 @@ const retryStatus = (s: number) => s === 429 || s === 502 || s === 503 || s === 
 
 interface RequestSpec {
   method: string;
+  /** Aborts this request alone (the client's own signal aborts every request). */
+  signal?: AbortSignal;
   /** An absolute URL (upload locations) or a path under /v2/. */
   url: URL | string;
   repo: string;
@@ -232,8 +234,9 @@ export class Registry {
    * and quick network faults are retried within a budget, honouring Retry-After; what is left
    * is thrown as a RegistryError naming the host that failed.
    */
-  private async send(r: { method: string; url: URL; headers: Record<string, string>; body?: Buffer | Readable }, replayable: boolean): Promise<HttpResponse> {
+  private async send(r: { method: string; url: URL; headers: Record<string, string>; body?: Buffer | Readable; signal?: AbortSignal }, replayable: boolean): Promise<HttpResponse> {
     const maxRetryAfter = this.opts.maxRetryAfterMs ?? 60_000;
+    const signal = r.signal && this.opts.signal ? AbortSignal.any([this.opts.signal, r.signal]) : (r.signal ?? this.opts.signal);
     let attempts = 0;
     try {
       return await withRetry(
@@ -242,7 +245,7 @@ export class Registry {
           let res: HttpResponse;
           const sent = performance.now();
           try {
-            res = await httpRequest({ method: r.method, url: r.url, headers: { 'User-Agent': this.opts.userAgent, ...r.headers }, body: r.body, signal: this.opts.signal, limits: this.opts.limits, proxy: this.opts.proxy });
+            res = await httpRequest({ method: r.method, url: r.url, headers: { 'User-Agent': this.opts.userAgent, ...r.headers }, body: r.body, signal, limits: this.opts.limits, proxy: this.opts.proxy });
           } catch (e) {
             // The body's own failure (its source broke off, a digest check) is the caller's to judge.
             if (e instanceof BodyStreamError) throw e.cause;
@@ -282,7 +285,7 @@ export class Registry {
       const sameOrigin = url.origin === this.base;
       // Never send the registry's credentials to another host (a CDN or S3 signs its own URLs).
       const auth = sameOrigin ? await this.authorization(scopes) : undefined;
-      const res = await this.send({ method: spec.method, url, headers: { ...spec.headers, ...(auth ? { Authorization: auth } : {}) }, body: spec.body }, replayable);
+      const res = await this.send({ method: spec.method, url, headers: { ...spec.headers, ...(auth ? { Authorization: auth } : {}) }, body: spec.body, signal: spec.signal }, replayable);
       if (res.status === 401 && sameOrigin && !challenged) {
         const c = parseChallenge(header(res, 'www-authenticate'));
         if (c) {
@@ -446,6 +449,34 @@ export class Registry {
     });
     await discard(res);
     return this.location(res);
+  }
+
+  /**
+   * False once this registry refused a monolithic upload (see putUpload): the rest of the run
+   * sends PATCH then PUT.
+   */
+  monolithicUploads = true;
+
+  /**
+   * Sends a whole blob with the PUT that completes its upload (the OCI spec's monolithic upload,
+   * after the POST that opened the session): one request instead of PATCH then PUT, and one less
+   * upload state for the registry to save and reload. The registry checks the digest itself
+   * before it links the blob. `signal` aborts the request before its last byte is sent, so
+   * that the registry never gets (and never commits) a complete body whose digest sgn refused.
+   */
+  async putUpload(repo: string, location: URL, body: Readable, size: number, digest: string, signal?: AbortSignal): Promise<void> {
+    const url = new URL(location);
+    url.searchParams.set('digest', digest);
+    const res = await this.request({
+      method: 'PUT',
+      url,
+      repo,
+      headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size) },
+      body,
+      expect: [201, 204],
+      ...(signal ? { signal } : {}),
+    });
+    await discard(res);
   }
 
   /** Completes an upload: the registry checks the digest itself before it links the blob. */
