@@ -43,6 +43,11 @@ export function defineCommand<O, R>(spec: CommandSpec<O, R>): CommandSpec<O, R> 
   return spec;
 }
 
+/** True for a command declaration (every command is one now; tests walking the tree use it). */
+export function isSpec(def: CommandDef): def is AnyCommandSpec {
+  return 'execute' in def;
+}
+
 /** A group of commands (`sgn cfg ...`), a folder under src/commands/. */
 export interface GroupDef {
   name: string;
