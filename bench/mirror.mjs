@@ -9,7 +9,7 @@
 // Environment: MIRROR_BENCH_MB (multi-arch image size, default 120), MIRROR_BENCH_BIG_MB (the big
 // layer, default 500), MIRROR_BENCH_RUNS (standalone rounds, default 3).
 import { execFile, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,12 +83,33 @@ export async function prepare({ motoUrl, log = () => undefined, onStop }) {
     forget: (spec) => rmSync(join(repositories, spec.repo), { recursive: true, force: true }),
     /** `cacheDir`: sgn's caches (ECR login, blob locations) there instead of the bench HOME's. */
     sgn: (image, repo = `bench/sgn-${n++}`, cacheDir) => ({ repo, argv: [...sgnArgv, 'image', 'mirror', `${source.host}/bench/${image}:1`, '--to', `${repo}:1`], env: cacheDir ? { ...env, SGN_CACHE_DIR: cacheDir } : env }),
-    skopeo: (image, repo = `bench/skopeo-${n++}`) => ({
+    /**
+     * `cacheHome`: skopeo's blob-info cache (where it has seen each blob) in that folder instead
+     * of the machine's shared one (root's /var/lib/containers/cache, which every earlier copy of
+     * this run, removed since, fills with candidates that skopeo then tries to mount from, one
+     * HEAD each). Root's cache has a fixed place, so skopeo runs as nobody there.
+     */
+    skopeo: (image, repo = `bench/skopeo-${n++}`, cacheHome) => ({
       repo,
-      argv: ['skopeo', 'copy', '--all', '--quiet', '--src-tls-verify=false', '--dest-tls-verify=false', '--dest-creds', `${username}:${password}`, `docker://${source.host}/bench/${image}:1`, `docker://${target.host}/${repo}:1`],
-      env: process.env,
+      argv: [
+        ...(cacheHome && asRoot ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : []),
+        ...['skopeo', 'copy', '--all', '--quiet', '--src-tls-verify=false', '--dest-tls-verify=false', '--dest-creds', `${username}:${password}`, `docker://${source.host}/bench/${image}:1`, `docker://${target.host}/${repo}:1`],
+      ],
+      env: cacheHome ? { ...process.env, HOME: cacheHome, XDG_DATA_HOME: join(cacheHome, 'data') } : process.env,
     }),
   };
+}
+
+const asRoot = process.getuid?.() === 0;
+
+/**
+ * A folder for skopeo's own blob-info cache, writable by the user it runs as (see prepare()):
+ * under the system's temp folder, which that user can reach (the bench's scratch folder is 0700).
+ */
+function skopeoHome(name) {
+  const dir = mkdtempSync(join(tmpdir(), name));
+  chmodSync(dir, 0o777);
+  return dir;
 }
 
 /** Runs one command under /usr/bin/time: wall ms and peak RSS (MiB). */
@@ -123,19 +144,25 @@ export function scenarios(env) {
     after?.(spec);
     return { ms: r.ms, cpuMs: r.cpuMs, rssMiB: r.rssMiB };
   };
-  // Cold: sgn with empty caches each run (no ECR login, no blob locations); skopeo's blob-info
-  // cache only names repositories already removed, so it uploads too.
+  // Cold: both with empty caches each run: sgn (no ECR login, no blob locations) and skopeo
+  // (no blob-info cache: it neither mounts nor tries candidates from earlier, removed, copies).
   let cold;
   const coldSgn = (image) =>
     measured(() => ({ ...prepared.sgn(image, undefined, (cold = scratch('sgn-cold-cache-'))) }), { after: () => rmSync(cold, { recursive: true, force: true }) });
+  let coldPeer;
+  const coldSkopeo = (image) =>
+    measured(() => prepared.skopeo(image, undefined, (coldPeer = skopeoHome('sgn-bench-skopeo-cold-'))), { after: () => rmSync(coldPeer, { recursive: true, force: true }) });
   // Warm: the image is already in another repository of the target, and each tool has its
   // cache from that copy (sgn: a copy of it per run, so that removed repositories never pile up).
   let warmCache;
+  let warmPeer;
   const warmSetup = async () => {
     await setup();
     if (warmCache) return;
     warmCache = scratch('sgn-warm-cache-');
-    for (const side of [prepared.sgn('multi', 'bench/warm-base-sgn', warmCache), prepared.skopeo('multi', 'bench/warm-base-skopeo')]) await timed(side);
+    warmPeer = skopeoHome('sgn-bench-skopeo-warm-');
+    env.onStop(() => rmSync(warmPeer, { recursive: true, force: true }));
+    for (const side of [prepared.sgn('multi', 'bench/warm-base-sgn', warmCache), prepared.skopeo('multi', 'bench/warm-base-skopeo', warmPeer)]) await timed(side);
   };
   let warmRun;
   const warmSgn = measured(
@@ -146,9 +173,14 @@ export function scenarios(env) {
     },
     { after: () => rmSync(warmRun, { recursive: true, force: true }) },
   );
+  let againPeer;
   const upToDate = async () => {
     await setup();
-    for (const side of [prepared.sgn('multi', 'bench/again-sgn'), prepared.skopeo('multi', 'bench/again-skopeo')]) await timed(side);
+    if (!againPeer) {
+      againPeer = skopeoHome('sgn-bench-skopeo-again-');
+      env.onStop(() => rmSync(againPeer, { recursive: true, force: true }));
+    }
+    for (const side of [prepared.sgn('multi', 'bench/again-sgn'), prepared.skopeo('multi', 'bench/again-skopeo', againPeer)]) await timed(side);
   };
   const big = mb('MIRROR_BENCH_BIG_MB', 500);
   return [
@@ -157,7 +189,7 @@ export function scenarios(env) {
       name: `sgn image mirror, 2 platforms, ${mb('MIRROR_BENCH_MB', 120)} MB, cold (empty caches)`,
       setup,
       sgn: coldSgn('multi'),
-      peer: measured(() => prepared.skopeo('multi')),
+      peer: coldSkopeo('multi'),
       peerLabel: 'skopeo copy --all',
       budget: { ratio: 0.9 },
       runs: 5,
@@ -168,7 +200,7 @@ export function scenarios(env) {
       name: 'sgn image mirror into a new repository, blobs in another one (warm caches)',
       setup: warmSetup,
       sgn: warmSgn,
-      peer: measured(() => prepared.skopeo('multi')),
+      peer: measured(() => prepared.skopeo('multi', undefined, warmPeer)),
       peerLabel: 'skopeo copy --all, its blob cache',
       budget: { ratio: 1.0 },
       runs: 6,
@@ -179,7 +211,7 @@ export function scenarios(env) {
       name: 'second sgn image mirror (up to date)',
       setup: upToDate,
       sgn: measured(() => prepared.sgn('multi', 'bench/again-sgn'), { keep: true }),
-      peer: measured(() => prepared.skopeo('multi', 'bench/again-skopeo'), { keep: true }),
+      peer: measured(() => prepared.skopeo('multi', 'bench/again-skopeo', againPeer), { keep: true }),
       peerLabel: 'skopeo copy --all again',
       extra: [{ argv: [...sgnArgv, '--version'], label: 'sgn --version' }],
       budget: { ratio: 1.0 },
@@ -192,7 +224,7 @@ export function scenarios(env) {
       name: `sgn image mirror, one ${big} MB layer, cold`,
       setup,
       sgn: coldSgn('big'),
-      peer: measured(() => prepared.skopeo('big')),
+      peer: coldSkopeo('big'),
       peerLabel: 'skopeo copy --all',
       budget: { ratio: 0.9, rssMiB: 80 },
       runs: 3,

@@ -4,6 +4,7 @@ import { isGroup, isSpec, jsonOption, type CommandDef, type Flags } from './cli/
 import type { Streams } from './io.js';
 import type { GlobalOptions } from './context.js';
 import type { AwsApis } from './aws/apis.js';
+import type { ProcessRunner } from './process.js';
 import { ExitCode, SgnError, UsageError } from './errors.js';
 import { version } from './version.js';
 
@@ -16,6 +17,8 @@ export interface MainDeps {
   signal?: AbortSignal;
   /** The AWS adapters (unit tests pass fakes of the narrow interfaces). */
   api?: AwsApis;
+  /** The child-process runner (unit tests pass a fake editor or git). */
+  processes?: ProcessRunner;
 }
 
 /** Collects a repeatable flag's values (no default: help would show "(default: [])"). */
@@ -213,7 +216,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     };
     // Options first: a usage error needs no settings, credentials or clients.
     const opts: unknown = isSpec(def) ? def.parse(args, flags) : undefined;
-    ctx = createContext({ streams, env, cwd: deps.cwd ?? process.cwd(), global, signal, now: deps.now, api: deps.api });
+    ctx = createContext({ streams, env, cwd: deps.cwd ?? process.cwd(), global, signal, now: deps.now, api: deps.api, processes: deps.processes });
     if (!isSpec(def)) return (await def.run(ctx, args, flags)) ?? ExitCode.ok;
     const result: unknown = await def.execute(ctx, opts);
     // Only a command whose --json the core declared gets its result printed as JSON here.

@@ -68,6 +68,8 @@ export interface ContextInput {
   now?: () => Date;
   /** Replaces the AWS adapters (unit tests pass fakes of the narrow interfaces). */
   api?: AwsApis;
+  /** Replaces the child-process runner (unit tests pass fakes). */
+  processes?: ProcessRunner;
   /** Replaces the sandbox lookup (unit tests). */
   findSandbox?: (env: NodeJS.ProcessEnv) => Promise<(Target['sandbox'] & { clients: ClientSettings }) | undefined>;
 }
@@ -153,7 +155,7 @@ export function createContext(input: ContextInput): Context {
         const { createPrompter } = await import('./prompt.js');
         return createPrompter(io, input.signal);
       })()),
-    processes: () => (processes ??= import('./process.js').then((m) => m.createProcessRunner(input.env, input.signal))),
+    processes: () => (processes ??= input.processes ? Promise.resolve(input.processes) : import('./process.js').then((m) => m.createProcessRunner(input.env, input.signal))),
     debug: (message) => io.emit({ level: 'debug', code: 'debug', message }),
   };
   return ctx;

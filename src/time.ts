@@ -34,3 +34,15 @@ export function parseSince(text: string, now: Date): Date | undefined {
   }
   return undefined;
 }
+
+/** Parses the deployer's `Deployed` (Python `time.time()` as a string). */
+export function parseDeployed(raw: string | undefined): Date | undefined {
+  if (raw === undefined || !/^\d+(\.\d+)?$/.test(raw.trim())) return undefined;
+  const d = new Date(Number(raw) * 1000);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+/** The deployer's own format for `Deployed`: epoch seconds with microseconds, as a string. */
+export function formatDeployed(d: Date): string {
+  return (d.getTime() / 1000).toFixed(6);
+}

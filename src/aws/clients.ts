@@ -6,12 +6,12 @@ import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import type { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import type { STSClient } from '@aws-sdk/client-sts';
-import { version } from '../version.js';
+import { userAgent } from '../version.js';
 import { proxyConfigured, proxyFromEnv } from '../net-proxy.js';
 import { checkRegion, classifyAwsFault, installFaultHandling, mfaNotPossible, profileNeedsMfa, sgnRetryStrategy } from './faults.js';
 
-/** The user agent of every request sgn sends (AWS and registries). */
-export const userAgent = `sgn/${version}`;
+// Kept in version.ts (core), so that registry code can name it without loading this module.
+export { userAgent };
 
 /** Shared client settings: one region, one credential chain, one retry policy and user agent. */
 export interface ClientSettings {

@@ -144,6 +144,8 @@ const retryStatus = (s: number) => s === 429 || s === 502 || s === 503 || s === 
 
 interface RequestSpec {
   method: string;
+  /** Aborts this request alone (the client's own signal aborts every request). */
+  signal?: AbortSignal;
   /** An absolute URL (upload locations) or a path under /v2/. */
   url: URL | string;
   repo: string;
@@ -237,9 +239,9 @@ export class Registry {
    * and quick network faults are retried within a budget, honouring Retry-After; what is left
    * is thrown as a RegistryError naming the host that failed.
    */
-  private async send(r: { method: string; url: URL; headers: Record<string, string>; body?: Buffer | Readable; ownSignal?: AbortSignal }, replayable: boolean): Promise<HttpResponse> {
+  private async send(r: { method: string; url: URL; headers: Record<string, string>; body?: Buffer | Readable; signal?: AbortSignal; ownSignal?: AbortSignal }, replayable: boolean): Promise<HttpResponse> {
     const maxRetryAfter = this.opts.maxRetryAfterMs ?? 60_000;
-    const signal = r.ownSignal ?? this.opts.signal;
+    const signal = r.ownSignal ?? (r.signal && this.opts.signal ? AbortSignal.any([this.opts.signal, r.signal]) : (r.signal ?? this.opts.signal));
     let attempts = 0;
     try {
       return await withRetry(
@@ -252,7 +254,7 @@ export class Registry {
           } catch (e) {
             // The body's own failure (its source broke off, a digest check) is the caller's to judge.
             if (e instanceof BodyStreamError) throw e.cause;
-            if (signal?.aborted) throw signal.reason ?? e;
+            if (!r.ownSignal && this.opts.signal?.aborted) throw this.opts.signal.reason ?? e;
             if (e instanceof NetworkError) throw RegistryError.fromNetwork(e, this.opts.role);
             throw e;
           }
@@ -269,7 +271,7 @@ export class Registry {
             return { reason: e.reason, afterMs: e.retryAfterMs };
           },
           announce: (m) => this.opts.onRetry?.(m),
-          signal,
+          signal: r.ownSignal ?? this.opts.signal,
         },
       );
     } catch (e) {
@@ -288,7 +290,7 @@ export class Registry {
       const sameOrigin = url.origin === this.base;
       // Never send the registry's credentials to another host (a CDN or S3 signs its own URLs).
       const auth = sameOrigin ? await this.authorization(scopes) : undefined;
-      const res = await this.send({ method: spec.method, url, headers: { ...spec.headers, ...(auth ? { Authorization: auth } : {}) }, body: spec.body, ownSignal: spec.ownSignal }, replayable);
+      const res = await this.send({ method: spec.method, url, headers: { ...spec.headers, ...(auth ? { Authorization: auth } : {}) }, body: spec.body, signal: spec.signal, ownSignal: spec.ownSignal }, replayable);
       if (res.status === 401 && sameOrigin && !challenged) {
         const c = parseChallenge(header(res, 'www-authenticate'));
         if (c) {
@@ -392,12 +394,6 @@ export class Registry {
     return res.status !== 404;
   }
 
-  /** A blob's bytes as a stream, following redirects to wherever the registry keeps them. */
-  async getBlob(repo: string, digest: string): Promise<Readable> {
-    const res = await this.request({ method: 'GET', url: `/v2/${repo}/blobs/${digest}`, repo, expect: [200], redirects: true });
-    return res.body;
-  }
-
   /** A blob's bytes as a stream, with the length the registry announced (Content-Length), if any. */
   async openBlob(repo: string, digest: string): Promise<{ body: Readable; length?: number }> {
     const res = await this.request({ method: 'GET', url: `/v2/${repo}/blobs/${digest}`, repo, expect: [200], redirects: true });
@@ -458,6 +454,34 @@ export class Registry {
     });
     await discard(res);
     return this.location(res);
+  }
+
+  /**
+   * False once this registry refused a monolithic upload (see putUpload): the rest of the run
+   * sends PATCH then PUT.
+   */
+  monolithicUploads = true;
+
+  /**
+   * Sends a whole blob with the PUT that completes its upload (the OCI spec's monolithic upload,
+   * after the POST that opened the session): one request instead of PATCH then PUT, and one less
+   * upload state for the registry to save and reload. The registry checks the digest itself
+   * before it links the blob. `signal` aborts the request before its last byte is sent, so
+   * that the registry never gets (and never commits) a complete body whose digest sgn refused.
+   */
+  async putUpload(repo: string, location: URL, body: Readable, size: number, digest: string, signal?: AbortSignal): Promise<void> {
+    const url = new URL(location);
+    url.searchParams.set('digest', digest);
+    const res = await this.request({
+      method: 'PUT',
+      url,
+      repo,
+      headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size) },
+      body,
+      expect: [201, 204],
+      ...(signal ? { signal } : {}),
+    });
+    await discard(res);
   }
 
   /** Completes an upload: the registry checks the digest itself before it links the blob. */

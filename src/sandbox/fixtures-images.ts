@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, gzipSync } from 'node:zlib';
-import { userAgent } from '../aws/clients.js';
+import { userAgent } from '../version.js';
 import type { Credentials } from '../registry/auth.js';
 import { Registry } from '../registry/client.js';
 import { MediaType, sha256Digest } from '../registry/manifest.js';

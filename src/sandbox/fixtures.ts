@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { formatDeployed } from '../services/records.js';
+import { formatDeployed } from '../time.js';
 
 /**
  * Builders for the pipeline's resources as the deployer and its Terraform create them. The

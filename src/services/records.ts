@@ -1,5 +1,6 @@
 import type { DynamoApi, Item } from '../aws/dynamodb.js';
 import { SgnError, awsErrorName, explainAwsError } from '../errors.js';
+import { parseDeployed } from '../time.js';
 
 /**
  * One item of the deploy table as the deployer writes it (pipeline-contract.md). Every field but
@@ -38,18 +39,6 @@ function plain(v: Item[string] | undefined): unknown {
 }
 
 const str = (v: Item[string] | undefined): string | undefined => (v && 'S' in v && typeof v.S === 'string' ? v.S : v && 'N' in v ? v.N : undefined);
-
-/** Parses the deployer's `Deployed` (Python `time.time()` as a string). */
-export function parseDeployed(raw: string | undefined): Date | undefined {
-  if (raw === undefined || !/^\d+(\.\d+)?$/.test(raw.trim())) return undefined;
-  const d = new Date(Number(raw) * 1000);
-  return Number.isNaN(d.getTime()) ? undefined : d;
-}
-
-/** The deployer's own format for `Deployed`: epoch seconds with microseconds, as a string. */
-export function formatDeployed(d: Date): string {
-  return (d.getTime() / 1000).toFixed(6);
-}
 
 export function recordFromItem(item: Item): DeployRecord {
   const extra: Record<string, unknown> = {};

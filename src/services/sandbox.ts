@@ -3,7 +3,9 @@ import { existsSync, mkdirSync, openSync, closeSync, rmSync, writeFileSync } fro
 import { writeFileAtomicSync } from '../files.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Context } from '../context.js';
+import type { Reporter } from '../io.js';
+import type { ProcessRunner } from '../process.js';
+import type { Settings } from '../settings/schema.js';
 import type { SandboxClients } from '../sandbox/resources.js';
 import { SgnError } from '../errors.js';
 import { ensureMoto, startMoto } from '../sandbox/moto.js';
@@ -12,6 +14,20 @@ import { sandboxClients } from '../sandbox/resources.js';
 import { demoProjects, seedDemo } from '../sandbox/seed.js';
 import { demoSourcesDir, writeDemoSources } from '../sandbox/demo-projects.js';
 import { isAlive, readSandboxState, runningSandbox, sandboxAccountId, sandboxDir, sandboxRegion, statePath, type SandboxState } from '../sandbox/state.js';
+
+/**
+ * What the sandbox service needs. `env` is the environment its background processes run with
+ * (moto's venv cache, the emulator's AWS settings) and where its state folder is found
+ * (SGN_SANDBOX_DIR, XDG_STATE_HOME): the composition root passes the run's environment.
+ */
+export interface SandboxDeps {
+  env: NodeJS.ProcessEnv;
+  settings: Settings;
+  report: Reporter;
+  /** git, for the demo projects' checkouts. */
+  processes: ProcessRunner;
+  now: () => Date;
+}
 
 /** Set to true by `npm run build:exe`: the standalone executable carries the emulator inside. */
 declare const __SGN_EXE__: boolean | undefined;
@@ -43,8 +59,9 @@ async function stopPid(pid: number, graceMs = 5000): Promise<void> {
   } catch {
     return;
   }
-  const deadline = Date.now() + graceMs;
-  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  // A grace period, not a time of day: measured on the monotonic clock.
+  const deadline = performance.now() + graceMs;
+  while (isAlive(pid) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   if (isAlive(pid)) {
     try {
       process.kill(pid, 'SIGKILL');
@@ -56,14 +73,14 @@ async function stopPid(pid: number, graceMs = 5000): Promise<void> {
 }
 
 /** Starts the deployer emulator as a detached child that outlives this CLI run. */
-async function startEmulator(ctx: Context, motoUrl: string, logFile: string): Promise<{ url: string; pid: number }> {
-  const s = ctx.settings();
+async function startEmulator(deps: SandboxDeps, motoUrl: string, logFile: string): Promise<{ url: string; pid: number }> {
+  const s = deps.settings;
   const port = await freePort();
   const out = openSync(logFile, 'a');
   const child = spawn(
     process.execPath,
     [emulatorEntry(), '--moto', motoUrl, '--port', String(port), '--region', sandboxRegion, '--function', s.function, '--table', s.table, '--log-group', s.deployerLogGroup.replace('{function}', s.function), '--config-bucket', s.configBucket, '--demo-projects', demoProjects.join(',')],
-    { detached: true, stdio: ['ignore', out, out], env: { ...ctx.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
+    { detached: true, stdio: ['ignore', out, out], env: { ...deps.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
   );
   closeSync(out);
   let exited = false;
@@ -102,11 +119,11 @@ async function startRegistry(dir: string, logFile: string): Promise<SandboxState
  * `sgn render` and `sgn lint`; each a git repository whose origin names the project when git is
  * installed (so that no --project is needed).
  */
-async function writeDemoCheckouts(ctx: Context, commitrefs: Record<string, string>): Promise<void> {
-  const root = demoSourcesDir(sandboxDir(ctx.env));
+async function writeDemoCheckouts(deps: SandboxDeps, commitrefs: Record<string, string>): Promise<void> {
+  const root = demoSourcesDir(sandboxDir(deps.env));
   rmSync(root, { recursive: true, force: true });
   const folders = writeDemoSources(root, commitrefs);
-  const processes = await ctx.processes();
+  const { processes } = deps;
   for (const [project, folder] of Object.entries(folders)) {
     const init = await processes.run('git', ['init', '-q', folder], { timeoutMs: 10_000 });
     if (init.notFound || init.exitCode !== 0) return;
@@ -115,57 +132,40 @@ async function writeDemoCheckouts(ctx: Context, commitrefs: Record<string, strin
 }
 
 /** Creates the resources and demo data in a running sandbox. */
-async function seed(ctx: Context, state: SandboxState): Promise<void> {
+async function seed(deps: SandboxDeps, state: SandboxState): Promise<void> {
   const clients = await sandboxClients(state.moto.url);
-  const seeds = await seedDemo(clients, ctx.settings(), ctx.now());
-  await seedDemoHistory(clients, ctx.settings().table, ctx.now());
-  await writeDemoCheckouts(ctx, Object.fromEntries(seeds.map((p) => [p.project, p.deployed.staging?.tag ?? p.builds[p.builds.length - 1]])));
+  const seeds = await seedDemo(clients, deps.settings, deps.now());
+  await seedDemoHistory(clients, deps.settings.table, deps.now());
+  await writeDemoCheckouts(deps, Object.fromEntries(seeds.map((p) => [p.project, p.deployed.staging?.tag ?? p.builds[p.builds.length - 1]])));
   if (state.registry) {
     const { seedDemoImages } = await import('../sandbox/fixtures-images.js');
     await seedDemoImages({ host: state.registry.host });
   }
 }
 
-function nextSteps(ctx: Context, state: SandboxState): void {
-  const c = ctx.io.err.cyan;
-  ctx.io.info(
-    [
-      '',
-      'Try next:',
-      `  ${c('sgn --sandbox ls deployed')}                   what runs where (web and worker wait for promotion)`,
-      `  ${c('sgn --sandbox deploy web production')}         promote staging to production, verified`,
-      `  ${c('sgn --sandbox releases web')}                  every build of web, one with an expired image`,
-      `  ${c('sgn --sandbox rollback web production')}       back to what production ran before`,
-      `  ${c('sgn --sandbox logs tail web -f')}              follow a build that is still writing`,
-      `  ${c('sgn --sandbox status worker')}                 its pipeline: staging's tag failed its integration tests`,
-      `  ${c('sgn --sandbox deploy worker production')}      so the promotion is refused (--skip-checks overrides)`,
-      `  ${c('sgn --sandbox cfg edit web staging')}          edit a config file safely`,
-      state.registry
-        ? `  ${c(`sgn --sandbox image mirror ${state.registry.host}/demo/hello:1.0`)}  copy a multi-arch image into "ECR"`
-        : '  (install docker-registry for a local registry to try image mirror on)',
-      `Demo projects' sources (deployspec.yml, deploy/*) are in ${demoSourcesDir(sandboxDir(ctx.env))}:`,
-      `  ${c(`cd ${join(demoSourcesDir(sandboxDir(ctx.env)), 'web')} && sgn --sandbox render production`)}`,
-      `  ${c('sgn --sandbox lint')} there: billing has a lint error (cron without cron_env)`,
-      'Or export SGN_SANDBOX=1 to drop --sandbox. Stop it with `sgn sandbox stop`.',
-    ].join('\n'),
-  );
+/** What `sandbox start` did: started it, or found it running. */
+export interface SandboxStartResult {
+  status: 'started' | 'already-running';
+  state: SandboxState;
+  /** Where the demo projects' sources are (for `sgn render` and `sgn lint`). */
+  projectsDir: string;
 }
 
 /** `sgn sandbox start`: starts moto, the deployer emulator and a registry in the background; idempotent. */
-export async function sandboxStart(ctx: Context, opts: { json: boolean }): Promise<number> {
-  const running = runningSandbox(ctx.env);
+export async function sandboxStart(deps: SandboxDeps): Promise<SandboxStartResult> {
+  const { env, report } = deps;
+  const projectsDir = demoSourcesDir(sandboxDir(env));
+  const running = runningSandbox(env);
   if (running) {
-    ctx.io.success(`The sandbox is already running (moto ${running.moto.url}, deployer ${running.emulator.url}).`);
-    if (opts.json) ctx.io.json(running);
-    else nextSteps(ctx, running);
-    return 0;
+    report.emit({ level: 'success', code: 'sandbox.running', message: `The sandbox is already running (moto ${running.moto.url}, deployer ${running.emulator.url}).` });
+    return { status: 'already-running', state: running, projectsDir };
   }
   // A half-dead sandbox (one process crashed): clean up what is left before starting anew.
-  await stopProcesses(readSandboxState(ctx.env));
-  const dir = sandboxDir(ctx.env);
+  await stopProcesses(readSandboxState(env));
+  const dir = sandboxDir(env);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const server = await ensureMoto(ctx.env, (m) => ctx.io.info(m));
-  const progress = ctx.io.progress('Starting the sandbox (moto, deployer emulator, registry)');
+  const server = await ensureMoto(env, (m) => report.emit({ level: 'info', code: 'sandbox.moto.install', message: m }));
+  const progress = report.progress('Starting the sandbox (moto, deployer emulator, registry)');
   let state: SandboxState | undefined;
   try {
     const moto = await startMoto({ server, logFile: join(dir, 'moto.log'), detached: true });
@@ -173,27 +173,25 @@ export async function sandboxStart(ctx: Context, opts: { json: boolean }): Promi
       version: 1,
       region: sandboxRegion,
       accountId: sandboxAccountId,
-      startedAt: ctx.now().toISOString(),
+      startedAt: deps.now().toISOString(),
       moto: { url: moto.url, pid: moto.child.pid! },
       emulator: { url: '', pid: 0 },
     };
-    writeState(ctx.env, state);
-    state.emulator = await startEmulator(ctx, moto.url, join(dir, 'emulator.log'));
-    writeState(ctx.env, state);
+    writeState(env, state);
+    state.emulator = await startEmulator(deps, moto.url, join(dir, 'emulator.log'));
+    writeState(env, state);
     state.registry = await startRegistry(dir, join(dir, 'registry.log'));
-    writeState(ctx.env, state);
+    writeState(env, state);
     progress.update('Creating resources and demo data');
-    await seed(ctx, state);
+    await seed(deps, state);
   } catch (e) {
     await progress.fail('The sandbox did not start.');
     await stopProcesses(state);
-    rmSync(statePath(ctx.env), { force: true });
+    rmSync(statePath(env), { force: true });
     throw e;
   }
   await progress.succeed(`Sandbox running: moto ${state.moto.url}, deployer ${state.emulator.url}${state.registry ? `, registry ${state.registry.host}` : ' (no local registry: install docker-registry for image mirror)'}.`);
-  if (opts.json) ctx.io.json(state);
-  else nextSteps(ctx, state);
-  return 0;
+  return { status: 'started', state, projectsDir };
 }
 
 async function stopProcesses(state: SandboxState | undefined): Promise<void> {
@@ -201,9 +199,25 @@ async function stopProcesses(state: SandboxState | undefined): Promise<void> {
   await Promise.all([state.moto.pid, state.emulator.pid, state.registry?.pid].filter((p): p is number => Boolean(p)).map((pid) => stopPid(pid)));
 }
 
-/** `sgn sandbox status`: what runs, where; exit 1 when it is not running. */
-export async function sandboxStatus(ctx: Context, opts: { json: boolean }): Promise<number> {
-  const state = readSandboxState(ctx.env);
+export interface SandboxPart {
+  name: string;
+  where: string;
+  pid: number;
+  running: boolean;
+}
+
+export interface SandboxStatusResult {
+  /** Every part runs. */
+  running: boolean;
+  dir: string;
+  startedAt: string | null;
+  /** Empty when no sandbox was started. */
+  parts: SandboxPart[];
+}
+
+/** `sgn sandbox status`: what runs, where. */
+export async function sandboxStatus(deps: Pick<SandboxDeps, 'env'>): Promise<SandboxStatusResult> {
+  const state = readSandboxState(deps.env);
   const parts = state
     ? [
         { name: 'moto', where: state.moto.url, pid: state.moto.pid },
@@ -211,43 +225,28 @@ export async function sandboxStatus(ctx: Context, opts: { json: boolean }): Prom
         ...(state.registry ? [{ name: 'registry', where: state.registry.host, pid: state.registry.pid }] : []),
       ].map((p) => ({ ...p, running: p.pid > 0 && isAlive(p.pid) }))
     : [];
-  const running = parts.length > 0 && parts.every((p) => p.running);
-  if (opts.json) {
-    ctx.io.json({ running, dir: sandboxDir(ctx.env), startedAt: state?.startedAt ?? null, parts });
-  } else if (!state) {
-    ctx.io.info('The sandbox is not running. Start it with `sgn sandbox start`.');
-  } else {
-    for (const p of parts) ctx.io.print(`${p.name}\t${p.where}\t${p.running ? 'running' : 'stopped'}\tpid ${p.pid}`);
-    if (!running) ctx.io.warn('Part of the sandbox has stopped; `sgn sandbox start` restarts it.');
-  }
-  return running ? 0 : 1;
+  return { running: parts.length > 0 && parts.every((p) => p.running), dir: sandboxDir(deps.env), startedAt: state?.startedAt ?? null, parts };
 }
 
 /** `sgn sandbox stop`: stops every sandbox process and forgets the state (data lives in memory). */
-export async function sandboxStop(ctx: Context): Promise<number> {
-  const state = readSandboxState(ctx.env);
-  if (!state) {
-    ctx.io.info('The sandbox is not running.');
-    return 0;
-  }
+export async function sandboxStop(deps: Pick<SandboxDeps, 'env'>): Promise<{ stopped: boolean }> {
+  const state = readSandboxState(deps.env);
+  if (!state) return { stopped: false };
   await stopProcesses(state);
-  rmSync(statePath(ctx.env), { force: true });
-  rmSync(join(sandboxDir(ctx.env), 'registry'), { recursive: true, force: true });
-  ctx.io.success('Sandbox stopped.');
-  return 0;
+  rmSync(statePath(deps.env), { force: true });
+  rmSync(join(sandboxDir(deps.env), 'registry'), { recursive: true, force: true });
+  return { stopped: true };
 }
 
 /** `sgn sandbox reset`: empties the emulated account and seeds the demo data again. */
-export async function sandboxReset(ctx: Context): Promise<number> {
-  const state = runningSandbox(ctx.env);
+export async function sandboxReset(deps: SandboxDeps): Promise<void> {
+  const state = runningSandbox(deps.env);
   if (!state) throw new SgnError('No sandbox is running.', { hint: 'Start one with `sgn sandbox start`.' });
   const res = await fetch(`${state.moto.url}/moto-api/reset`, { method: 'POST' });
   if (!res.ok) throw new SgnError(`moto refused the reset (HTTP ${res.status}).`, { hint: 'Restart it: `sgn sandbox stop && sgn sandbox start`.' });
   const { deployerControl } = await import('../sandbox/deployer-emulator.js');
   await deployerControl(state.emulator.url).reset();
-  await seed(ctx, state);
-  ctx.io.success('Sandbox reset to the demo data.');
-  return 0;
+  await seed(deps, state);
 }
 
 /** The demo's deploy history (audit items in the deploy table), in the history's own item format. */

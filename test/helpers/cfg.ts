@@ -12,7 +12,6 @@ import {
 } from '@aws-sdk/client-s3';
 import { sgnBin } from './cli.js';
 import { onStop } from './processes.js';
-import type { Context } from '../../src/context.js';
 
 export const scriptedEditor = fileURLToPath(new URL('../fixtures/scripted-editor.mjs', import.meta.url));
 
@@ -122,25 +121,4 @@ export async function versionsOf(s3: S3Client, bucket: string, key: string): Pro
     withBytes.push({ versionId: v.versionId, latest: v.latest, bytes });
   }
   return withBytes;
-}
-
-/** A Context for service tests: piped (no TTY) streams captured as text, default settings. */
-export async function testContext(): Promise<{ ctx: Context; stdout: () => string; stderr: () => string }> {
-  const { PassThrough } = await import('node:stream');
-  const { createContext } = await import('../../src/context.js');
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (d: Buffer) => (stdout += d.toString()));
-  err.on('data', (d: Buffer) => (stderr += d.toString()));
-  const home = mkdtempSync(join(tmpdir(), 'sgn-home-'));
-  const ctx = createContext({
-    streams: { stdout: out, stderr: err, stdin: new PassThrough() },
-    env: { HOME: home, XDG_CONFIG_HOME: join(home, '.config'), PATH: process.env.PATH },
-    cwd: home,
-    global: { sandbox: false, debug: false, color: false, settings: {} },
-    signal: new AbortController().signal,
-  });
-  return { ctx, stdout: () => stdout, stderr: () => stderr };
 }

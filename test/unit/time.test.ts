@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { formatAge, formatDuration, parseSince } from '../../src/time.js';
+import { formatAge, formatDeployed, formatDuration, parseDeployed, parseSince } from '../../src/time.js';
 
 describe('unit: time', () => {
   const now = new Date('2026-11-30T12:00:00Z');
@@ -21,5 +21,13 @@ describe('unit: time', () => {
     assert.equal(parseSince('2026-11-29T00:00:00Z', now)?.toISOString(), '2026-11-29T00:00:00.000Z');
     assert.equal(parseSince('yesterday', now), undefined);
     assert.equal(parseSince('10x', now), undefined);
+  });
+
+  it('given a Date, then formatDeployed writes the deployer\'s epoch seconds with microseconds, and parseDeployed reads it back', () => {
+    const d = new Date('2026-11-30T12:00:00.123Z');
+    assert.equal(formatDeployed(d), '1796040000.123000');
+    assert.equal(parseDeployed(formatDeployed(d))?.getTime(), d.getTime());
+    assert.equal(parseDeployed('yesterday'), undefined);
+    assert.equal(parseDeployed(undefined), undefined);
   });
 });

@@ -1,4 +1,5 @@
-import type { CommandDef, Flags } from '../../cli/define.js';
+import { defineCommand, flagReader, type Flags } from '../../cli/define.js';
+import type { CfgWriteResult } from '../../services/cfg/events.js';
 import type { CfgEditOptions } from '../../services/cfg/edit.js';
 import { validateCfgEnv, validateCfgProject } from './names.js';
 
@@ -6,15 +7,17 @@ export function parseCfgEdit(args: string[], flags: Flags): CfgEditOptions {
   const [project, env] = args;
   validateCfgProject(project);
   if (env !== undefined) validateCfgEnv(env);
-  return { project, env, yes: Boolean(flags.yes), showValues: Boolean(flags.showValues), ...(flags.fromFile !== undefined ? { fromFile: String(flags.fromFile) } : {}) };
+  const f = flagReader(flags);
+  const fromFile = f.string('fromFile');
+  return { project, env, yes: f.boolean('yes'), showValues: f.boolean('showValues'), ...(fromFile !== undefined ? { fromFile } : {}) };
 }
 
-export const cfgEdit: CommandDef = {
+export const cfgEdit = defineCommand<CfgEditOptions, CfgWriteResult>({
   name: 'edit',
   arguments: '<project> [env]',
   summary: 'edit in $EDITOR, validate, diff, confirm, upload safely',
   description:
-    'Opens the config file in $VISUAL / $EDITOR (else editor, nano, vi) from a private temp file that is removed afterwards, checks it with the deployer\'s parsing rules (errors name the line), shows a diff, asks, and uploads only if nobody changed the file meanwhile. If someone did, shows their change and re-applies yours on top. A file that does not exist yet is created the same way. Diffs hide values unless --show-values. An edit that is refused or conflicts is kept in a private file (its path is printed); --from-file resumes it. Line endings, final newline, encryption (SSE-KMS), content type, metadata and tags of the object are kept.',
+    'Opens the config file in $VISUAL / $EDITOR (else editor, nano, vi) from a private temp file that is removed afterwards, checks it with the deployer\'s parsing rules (errors name the line), shows a diff, asks, and uploads only if nobody changed the file meanwhile. If someone did, shows their change and re-applies yours on top. A file that does not exist yet is created the same way. Diffs hide values unless --show-values. An edit that is refused or conflicts is kept in a private file (its path is printed); --from-file resumes it. Line endings, final newline, encryption (SSE-KMS), content type, metadata and tags of the object are kept. --json prints what was written (key, status, version, the keys that changed).',
   examples: [
     'sgn cfg edit web production',
     'EDITOR="code --wait" sgn cfg edit web staging',
@@ -26,9 +29,35 @@ export const cfgEdit: CommandDef = {
     cmd.option('--show-values', 'show config values in diffs (hidden by default: keys and line numbers only)');
     cmd.option('--from-file <path>', 'resume an edit that sgn kept after a refusal or conflict (it prints the path)');
   },
-  run: async (ctx, args, flags) => {
-    const opts = parseCfgEdit(args, flags);
-    const { cfgEdit: run } = await import('../../services/cfg/edit.js');
-    return run(ctx, opts);
+  json: true,
+  parse: parseCfgEdit,
+  execute: async (ctx, opts) => {
+    const [{ cfgEdit: run, keptEditsDir }, { editorCommand }, { cfgReporter }, { tmpdir }] = await Promise.all([
+      import('../../services/cfg/edit.js'),
+      import('../../services/cfg/editor.js'),
+      import('../render/cfg.js'),
+      import('node:os'),
+    ]);
+    const settings = ctx.settings();
+    const prompter = ctx.io.canPrompt ? () => ctx.prompter() : undefined;
+    return run(
+      {
+        s3: await ctx.api.s3(),
+        settings: { configBucket: settings.configBucket, configKey: settings.configKey, environments: settings.environments },
+        report: cfgReporter(ctx.io),
+        debug: ctx.debug,
+        chooseEnv: prompter && (async (question, envs) => (await prompter()).select(question, envs.map((e) => ({ value: e, name: e })))),
+        confirm: prompter && (async (question, o) => (await prompter()).confirm(question, o)),
+        editor: editorCommand(ctx.env),
+        processes: await ctx.processes(),
+        tempRoot: ctx.env.TMPDIR || tmpdir(),
+        keptEditsDir: keptEditsDir(ctx.env),
+        now: ctx.now,
+        signal: ctx.signal,
+      },
+      opts,
+    );
   },
-};
+  toJson: async (result) => (await import('../render/cfg.js')).cfgWriteJson(result),
+  render: async (ctx, result) => (await import('../render/cfg.js')).renderCfgWrite(ctx.io, result, 'edit'),
+});

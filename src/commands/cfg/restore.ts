@@ -1,5 +1,6 @@
-import type { CommandDef, Flags } from '../../cli/define.js';
+import { defineCommand, flagReader, type Flags } from '../../cli/define.js';
 import { UsageError } from '../../errors.js';
+import type { CfgWriteResult } from '../../services/cfg/events.js';
 import type { CfgRestoreOptions } from '../../services/cfg/write.js';
 import { validateCfgEnv, validateCfgProject } from './names.js';
 import { parseVersionId } from './version.js';
@@ -8,25 +9,47 @@ export function parseCfgRestore(args: string[], flags: Flags): CfgRestoreOptions
   const [project, env] = args;
   validateCfgProject(project);
   validateCfgEnv(env);
-  const versionId = parseVersionId(flags.versionId);
+  const f = flagReader(flags);
+  const versionId = parseVersionId(f.string('versionId'));
   if (!versionId) throw new UsageError('Say which version to restore with --version-id <id>.', `List them with: sgn cfg history ${project} ${env}`);
-  return { project, env, versionId, yes: Boolean(flags.yes), showValues: Boolean(flags.showValues) };
+  return { project, env, versionId, yes: f.boolean('yes'), showValues: f.boolean('showValues') };
 }
 
-export const cfgRestore: CommandDef = {
+export const cfgRestore = defineCommand<CfgRestoreOptions, CfgWriteResult>({
   name: 'restore',
   arguments: '<project> <env>',
   summary: 'make an older version the current config file',
-  description: 'Shows the diff from the current file to an older version and, once confirmed, uploads that version\'s bytes as the newest version, only if nobody changed the file meanwhile. The object\'s encryption and content type stay.',
-  examples: ['sgn cfg history web production', 'sgn cfg restore web production --version-id 3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY', 'sgn cfg restore web production --version-id 3HL4kqtJ... --yes'],
+  description:
+    'Shows the diff from the current file to an older version and, once confirmed, uploads that version\'s bytes as the newest version, only if nobody changed the file meanwhile. The object\'s encryption and content type stay. --json prints what was written (the version restored and the new version).',
+  examples: [
+    'sgn cfg history web production',
+    'sgn cfg restore web production --version-id 3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY',
+    'sgn cfg restore web production --version-id 3HL4kqtJ... --yes',
+    'sgn cfg restore web production --version-id 3HL4kqtJ... --yes --json | jq -r .versionId',
+  ],
   options: (cmd) => {
     cmd.option('--version-id <id>', 'the version to restore (see `sgn cfg history`)');
     cmd.option('-y, --yes', 'restore without asking (needed without a terminal)');
     cmd.option('--show-values', 'show config values in the diff (hidden by default: keys and line numbers only)');
   },
-  run: async (ctx, args, flags) => {
-    const opts = parseCfgRestore(args, flags);
-    const { cfgRestore: run } = await import('../../services/cfg/write.js');
-    return run(ctx, opts);
+  json: true,
+  parse: parseCfgRestore,
+  execute: async (ctx, opts) => {
+    const [{ cfgRestore: run }, { cfgReporter }] = await Promise.all([import('../../services/cfg/write.js'), import('../render/cfg.js')]);
+    const settings = ctx.settings();
+    return run(
+      {
+        s3: await ctx.api.s3(),
+        settings: { configBucket: settings.configBucket, configKey: settings.configKey, environments: settings.environments },
+        report: cfgReporter(ctx.io),
+        debug: ctx.debug,
+        confirm: ctx.io.canPrompt ? async (question, o) => (await ctx.prompter()).confirm(question, o) : undefined,
+        signal: ctx.signal,
+        now: ctx.now,
+      },
+      opts,
+    );
   },
-};
+  toJson: async (result) => (await import('../render/cfg.js')).cfgWriteJson(result),
+  render: async (ctx, result) => (await import('../render/cfg.js')).renderCfgWrite(ctx.io, result, 'restore'),
+});

@@ -1,5 +1,7 @@
-import type { CommandDef, Flags } from '../../cli/define.js';
+import { defineCommand, type Flags } from '../../cli/define.js';
+import type { Context } from '../../context.js';
 import { UsageError } from '../../errors.js';
+import type { CfgWriteResult } from '../../services/cfg/events.js';
 import type { CfgSetOptions } from '../../services/cfg/write.js';
 import { checkKey, validateCfgEnv, validateCfgProject } from './names.js';
 
@@ -35,29 +37,47 @@ export function parseCfgUnset(args: string[], _flags: Flags): CfgSetOptions {
   return { project, env, set: [], unset: keys };
 }
 
-export const cfgSet: CommandDef = {
+/** set and unset: one service, a conditional write re-applied on the newest version. */
+async function executeSetKeys(ctx: Context, opts: CfgSetOptions): Promise<CfgWriteResult> {
+  const [{ cfgSetKeys }, { cfgReporter }] = await Promise.all([import('../../services/cfg/write.js'), import('../render/cfg.js')]);
+  const settings = ctx.settings();
+  return cfgSetKeys(
+    {
+      s3: await ctx.api.s3(),
+      settings: { configBucket: settings.configBucket, configKey: settings.configKey, environments: settings.environments },
+      report: cfgReporter(ctx.io),
+      debug: ctx.debug,
+      signal: ctx.signal,
+      now: ctx.now,
+    },
+    opts,
+  );
+}
+
+export const cfgSet = defineCommand<CfgSetOptions, CfgWriteResult>({
   name: 'set',
   arguments: '<project> <env> <KEY=VALUE...>',
   summary: 'set keys without an editor (for scripts)',
   description:
-    'Sets keys in a config file without an editor: each key\'s line is rewritten in place (or added), the rest of the file keeps its bytes. Validated like edit, written only on top of the version just read (if someone writes in between, it is re-applied on their version). Creates the file for a configured environment. Values are never printed.',
-  examples: ['sgn cfg set web staging LOG_LEVEL=debug', 'sgn cfg set web production FEATURE_X=on CACHE_TTL=300', 'sgn cfg set web staging "GREETING=hello world"'],
-  run: async (ctx, args, flags) => {
-    const opts = parseCfgSet(args, flags);
-    const { cfgSetKeys } = await import('../../services/cfg/write.js');
-    return cfgSetKeys(ctx, opts);
-  },
-};
+    'Sets keys in a config file without an editor: each key\'s line is rewritten in place (or added), the rest of the file keeps its bytes. Validated like edit, written only on top of the version just read (if someone writes in between, it is re-applied on their version). Creates the file for a configured environment. Values are never printed. --json prints what was written (key, status, version, the keys that changed).',
+  examples: ['sgn cfg set web staging LOG_LEVEL=debug', 'sgn cfg set web production FEATURE_X=on CACHE_TTL=300', 'sgn cfg set web staging "GREETING=hello world"', 'sgn cfg set web staging LOG_LEVEL=info --json | jq -r .versionId'],
+  json: true,
+  parse: parseCfgSet,
+  execute: executeSetKeys,
+  toJson: async (result) => (await import('../render/cfg.js')).cfgWriteJson(result),
+  render: async (ctx, result) => (await import('../render/cfg.js')).renderCfgWrite(ctx.io, result, 'set'),
+});
 
-export const cfgUnset: CommandDef = {
+export const cfgUnset = defineCommand<CfgSetOptions, CfgWriteResult>({
   name: 'unset',
   arguments: '<project> <env> <KEY...>',
   summary: 'remove keys without an editor (for scripts)',
-  description: 'Removes keys (and their continuation lines) from a config file; comments and every other line keep their bytes. Conditional like set. Keys that are not there are fine (nothing is uploaded when nothing changes).',
-  examples: ['sgn cfg unset web staging OLD_FLAG', 'sgn cfg unset web production FEATURE_X CACHE_TTL'],
-  run: async (ctx, args, flags) => {
-    const opts = parseCfgUnset(args, flags);
-    const { cfgSetKeys } = await import('../../services/cfg/write.js');
-    return cfgSetKeys(ctx, opts);
-  },
-};
+  description:
+    'Removes keys (and their continuation lines) from a config file; comments and every other line keep their bytes. Conditional like set. Keys that are not there are fine (nothing is uploaded when nothing changes). --json prints what was written.',
+  examples: ['sgn cfg unset web staging OLD_FLAG', 'sgn cfg unset web production FEATURE_X CACHE_TTL', 'sgn cfg unset web staging OLD_FLAG --json'],
+  json: true,
+  parse: parseCfgUnset,
+  execute: executeSetKeys,
+  toJson: async (result) => (await import('../render/cfg.js')).cfgWriteJson(result),
+  render: async (ctx, result) => (await import('../render/cfg.js')).renderCfgWrite(ctx.io, result, 'unset'),
+});

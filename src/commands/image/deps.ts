@@ -1,5 +1,5 @@
 import type { Context } from '../../context.js';
-import { userAgent } from '../../aws/clients.js';
+import { userAgent } from '../../version.js';
 import { SgnError } from '../../errors.js';
 import { withDirectHost } from '../../net-proxy.js';
 import { dockerConfigPath, dockerCredentials } from '../../registry/docker-config.js';

@@ -5,9 +5,9 @@
  * file there is no Secret, and that is an error naming the lines.
  */
 import type { S3Api } from '../../aws/s3.js';
-import { SgnError, UsageError } from '../../errors.js';
+import { SgnError } from '../../errors.js';
 import type { Reporter } from '../../io.js';
-import { listConfigFiles, type CfgListing } from './common.js';
+import { pickEnv } from './common.js';
 import { configLayout } from './layout.js';
 import { fetchConfig, s3Url, type ConfigRef } from './store.js';
 import { consequence, decodeConfig, deployerRefuses, maxConfigFileBytes, validateConfig, type Problem, type Validation } from './validate.js';
@@ -50,29 +50,6 @@ export function readSecret(report: Reporter, ref: ConfigRef, bytes: Uint8Array, 
   const then = consequence(v);
   if (then) report.emit({ level: 'warn', code: 'cfg.consequence', message: then });
   return v;
-}
-
-/** Listing with narrow deps (the shape common.ts's listConfigFiles takes). */
-export function listingOf(deps: { s3: S3Api; settings: { configBucket: string; configKey: string; environments: string[] } }): CfgListing {
-  return { s3: async () => deps.s3, layout: configLayout(deps.settings.configKey), bucket: deps.settings.configBucket, environments: deps.settings.environments };
-}
-
-/** The environment when the user named none: the project's only config file, or a choice. */
-export async function pickEnv(deps: CfgCatDeps, project: string, verb: string): Promise<string> {
-  const files = await listConfigFiles(listingOf(deps), project);
-  const envs = files.map((f) => f.env);
-  const example = (env: string) => `sgn cfg ${verb} ${project} ${env}`;
-  if (envs.length === 0) {
-    throw new SgnError(`Project "${project}" has no config files in s3://${deps.settings.configBucket}.`, {
-      hint: `See which projects have one: sgn cfg ls. To create one, name the environment: sgn cfg edit ${project} ${deps.settings.environments[0] ?? 'staging'}`,
-    });
-  }
-  if (envs.length === 1) {
-    deps.report.emit({ level: 'info', code: 'cfg.env.only', message: `Using ${project}/${envs[0]}, the only config file of ${project}.` });
-    return envs[0];
-  }
-  if (!deps.chooseEnv) throw new UsageError(`Project "${project}" has config files for ${envs.join(', ')}; say which environment.`, `For example: ${example(envs[envs.length - 1])}`);
-  return deps.chooseEnv(`Which environment of ${project}?`, envs);
 }
 
 /** Reads one config file (the newest version, or `versionId`). */

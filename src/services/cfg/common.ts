@@ -3,45 +3,30 @@
  * adapter, listing config files (never under k8s_deployer/), and picking the environment when
  * the user left it out.
  */
-import type { Context } from '../../context.js';
 import type { S3Api } from '../../aws/s3.js';
+import type { Reporter } from '../../io.js';
 import { SgnError, UsageError } from '../../errors.js';
 import { configLayout, deployerFolder, type ConfigLayout } from './layout.js';
 import { s3Error, type ConfigRef } from './store.js';
 
-export interface Cfg {
-  ctx: Context;
-  bucket: string;
-  layout: ConfigLayout;
-  /** Configured environments, in display order. */
+/** The settings every cfg service reads. */
+export interface CfgSettings {
+  configBucket: string;
+  configKey: string;
   environments: string[];
-  s3(): Promise<S3Api>;
-  /** The object of a project's config in an environment (refuses k8s_deployer/ keys). */
-  ref(project: string, env: string): ConfigRef;
 }
 
-/** What a cfg service can be given instead of the real thing (tests pass a fake S3). */
-export interface CfgDeps {
-  s3?: S3Api;
+/** What every cfg service that reads or writes one project's file needs. */
+export interface CfgBaseDeps {
+  s3: S3Api;
+  settings: CfgSettings;
+  report: Reporter;
+  debug?: (message: string) => void;
 }
 
-/** Reads the settings cfg needs; no AWS call yet (so bad names fail before any request). */
-export function cfgFor(ctx: Context, deps: CfgDeps = {}): Cfg {
-  const settings = ctx.settings();
-  const layout = configLayout(settings.configKey);
-  let api: Promise<S3Api> | undefined = deps.s3 && Promise.resolve(deps.s3);
-  return {
-    ctx,
-    bucket: settings.configBucket,
-    layout,
-    environments: settings.environments,
-    s3: () =>
-      (api ??= (async () => {
-        const { s3Api } = await import('../../aws/s3.js');
-        return s3Api(await ctx.aws());
-      })()),
-    ref: (project, env) => ({ bucket: settings.configBucket, key: layout.keyFor(project, env), project, env }),
-  };
+/** The object of a project's config in an environment (refuses k8s_deployer/ keys). */
+export function configRef(settings: Pick<CfgSettings, 'configBucket' | 'configKey'>, project: string, env: string): ConfigRef {
+  return { bucket: settings.configBucket, key: configLayout(settings.configKey).keyFor(project, env), project, env };
 }
 
 export interface ConfigFileInfo {
@@ -78,8 +63,18 @@ export function sortFiles(files: ConfigFileInfo[], environments: string[]): Conf
  * Lists config files: with a project, one listing of its prefix; without, the project
  * "folders" first (a delimiter listing, skipping k8s_deployer/), then each folder's files.
  */
-/** What listing needs: the legacy Cfg has it, and so do the narrow deps of the new services. */
-export type CfgListing = Pick<Cfg, 's3' | 'layout' | 'bucket' | 'environments'>;
+/** What listing needs. */
+export interface CfgListing {
+  s3(): Promise<S3Api>;
+  layout: ConfigLayout;
+  bucket: string;
+  environments: string[];
+}
+
+/** Listing with narrow deps. */
+export function listingOf(deps: { s3: S3Api; settings: CfgSettings }): CfgListing {
+  return { s3: async () => deps.s3, layout: configLayout(deps.settings.configKey), bucket: deps.settings.configBucket, environments: deps.settings.environments };
+}
 
 export async function listConfigFiles(cfg: CfgListing, project?: string): Promise<ConfigFileInfo[]> {
   const s3 = await cfg.s3();
@@ -109,39 +104,33 @@ export async function listConfigFiles(cfg: CfgListing, project?: string): Promis
  * The environment to work on when the user named none: the only one the project has a config
  * file for; or, when there are several, a choice on a terminal (a usage error without one).
  */
-export async function resolveEnv(cfg: Cfg, project: string, env: string | undefined, example: (env: string) => string): Promise<string> {
-  if (env) return env;
-  const files = await listConfigFiles(cfg, project);
-  if (files.length === 0) {
-    throw new SgnError(`Project "${project}" has no config files in s3://${cfg.bucket}.`, {
-      hint: `See which projects have one: sgn cfg ls. To create one, name the environment: ${example(cfg.environments[0] ?? 'staging')}`,
+export async function pickEnv(
+  deps: { s3: S3Api; settings: CfgSettings; report: Reporter; chooseEnv?: (question: string, envs: string[]) => Promise<string> },
+  project: string,
+  verb: string,
+): Promise<string> {
+  const files = await listConfigFiles(listingOf(deps), project);
+  const envs = files.map((f) => f.env);
+  const example = (env: string) => `sgn cfg ${verb} ${project} ${env}`;
+  if (envs.length === 0) {
+    throw new SgnError(`Project "${project}" has no config files in s3://${deps.settings.configBucket}.`, {
+      hint: `See which projects have one: sgn cfg ls. To create one, name the environment: sgn cfg edit ${project} ${deps.settings.environments[0] ?? 'staging'}`,
     });
   }
-  if (files.length === 1) {
-    cfg.ctx.io.info(cfg.ctx.io.err.dim(`Using ${project}/${files[0].env}, the only config file of ${project}.`));
-    return files[0].env;
+  if (envs.length === 1) {
+    deps.report.emit({ level: 'info', code: 'cfg.env.only', message: `Using ${project}/${envs[0]}, the only config file of ${project}.` });
+    return envs[0];
   }
-  const envs = files.map((f) => f.env);
-  if (!cfg.ctx.io.canPrompt) {
-    throw new UsageError(`Project "${project}" has config files for ${envs.join(', ')}; say which environment.`, `For example: ${example(envs[envs.length - 1])}`);
-  }
-  const prompter = await cfg.ctx.prompter();
-  return prompter.select(`Which environment of ${project}?`, envs.map((e) => ({ value: e, name: e })));
+  if (!deps.chooseEnv) throw new UsageError(`Project "${project}" has config files for ${envs.join(', ')}; say which environment.`, `For example: ${example(envs[envs.length - 1])}`);
+  return deps.chooseEnv(`Which environment of ${project}?`, envs);
 }
 
 /** New config files only for configured environments (a typo must not create a stray file). */
-export function assertKnownEnv(cfg: Cfg, env: string): void {
-  if (!cfg.environments.includes(env)) {
+export function assertKnownEnv(environments: string[], env: string): void {
+  if (!environments.includes(env)) {
     throw new UsageError(
-      `"${env}" is not one of the configured environments (${cfg.environments.join(', ')}), and it has no config file yet.`,
-      `Check the spelling, or add it: sgn config set environments ${[...cfg.environments, env].join(',')}`,
+      `"${env}" is not one of the configured environments (${environments.join(', ')}), and it has no config file yet.`,
+      `Check the spelling, or add it: sgn config set environments ${[...environments, env].join(',')}`,
     );
   }
-}
-
-/** The temp folder root: $TMPDIR (as the context sees it), else the OS default. */
-export async function tempRoot(ctx: Context): Promise<string> {
-  if (ctx.env.TMPDIR) return ctx.env.TMPDIR;
-  const { tmpdir } = await import('node:os');
-  return tmpdir();
 }

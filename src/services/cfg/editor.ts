@@ -5,7 +5,7 @@
  */
 import { accessSync, chmodSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import type { Context } from '../../context.js';
+import type { ProcessRunner } from '../../process.js';
 import { ExternalCommandError, InterruptedError } from '../../errors.js';
 
 export interface Workspace {
@@ -60,30 +60,30 @@ export function editorCommand(env: NodeJS.ProcessEnv): string {
   return ['editor', 'nano', 'vi'].find((e) => onPath(e, env)) ?? 'vi';
 }
 
+/** What running the editor needs. */
+export interface EditorDeps {
+  processes: ProcessRunner;
+  /** Aborted on Ctrl-C or SIGTERM (the runner stops the editor then). */
+  signal: AbortSignal;
+  debug?: (message: string) => void;
+}
+
 /**
  * Runs the editor on a file and waits for it. The command is a shell snippet (like git's
  * core.editor: "code --wait" works); the file is passed as an argument, never interpolated.
  * Ctrl-C or SIGTERM stop the editor (the caller then removes the workspace).
  */
-export async function runEditor(ctx: Context, command: string, file: string): Promise<void> {
-  const { execa } = await import('execa');
-  ctx.debug(`editor: ${command}`);
+export async function runEditor(deps: EditorDeps, command: string, file: string): Promise<void> {
+  deps.debug?.(`editor: ${command}`);
   // `exec`: the shell becomes the editor, so stopping it (Ctrl-C, SIGTERM) stops the editor too,
   // instead of leaving it running with the terminal.
-  const result = await execa('sh', ['-c', `exec ${command} "$@"`, 'sgn-editor', file], {
-    stdio: 'inherit',
-    env: ctx.env,
-    extendEnv: false,
-    reject: false,
-    cancelSignal: ctx.signal,
-    forceKillAfterDelay: 2000,
-  });
-  if (result.isCanceled || ctx.signal.aborted || result.signal === 'SIGINT') throw new InterruptedError('Interrupted; the editor was stopped and nothing was uploaded.');
+  const result = await deps.processes.interactive('sh', ['-c', `exec ${command} "$@"`, 'sgn-editor', file]);
+  if (result.canceled || deps.signal.aborted || result.signal === 'SIGINT') throw new InterruptedError('Interrupted; the editor was stopped and nothing was uploaded.');
   if (result.signal) {
     // Killed (SIGTERM, SIGKILL, SIGHUP when its terminal went away): it ran, then died.
     throw new ExternalCommandError(`The editor (${command}) was killed by ${result.signal}; nothing was uploaded.`, 'Run the command again to retry.');
   }
-  if (result.failed && result.exitCode === undefined) {
+  if (result.notStarted) {
     throw new ExternalCommandError(`Could not start the editor (${command}).`, 'Set VISUAL or EDITOR to an editor that is installed, e.g. export EDITOR=nano', result);
   }
   if (result.exitCode === 127) {

@@ -20,11 +20,6 @@ const pySpace = new Set([
   0x2009, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000,
 ]);
 
-/** Python's `c.isspace()` for one UTF-16 unit (every Python space is in the BMP). */
-export function isPySpace(code: number): boolean {
-  return pySpace.has(code);
-}
-
 /** Python's `s.strip()`: JavaScript's trim() differs (it strips U+FEFF, keeps U+001C..U+001F, U+0085). */
 export function pyStrip(s: string): string {
   let a = 0;

@@ -4,8 +4,7 @@
  */
 import type { S3Api } from '../../aws/s3.js';
 import type { Reporter } from '../../io.js';
-import { listConfigFiles, type ConfigFileInfo } from './common.js';
-import { listingOf, pickEnv } from './cat.js';
+import { listConfigFiles, listingOf, pickEnv, type ConfigFileInfo } from './common.js';
 import { configLayout } from './layout.js';
 import { s3Error, s3Url, type ConfigRef } from './store.js';
 

@@ -230,3 +230,13 @@ export function keyChanges(before: readonly SecretEntry[], after: readonly Secre
     changed: [...a.keys()].filter((k) => b.has(k) && b.get(k) !== a.get(k)),
   };
 }
+
+/** "DB_HOST changed, NEW_KEY added, OLD removed" (key names only, never values). */
+export function describeKeyChanges(changes: { added: string[]; removed: string[]; changed: string[] }): string {
+  const parts = [
+    ...changes.changed.map((k) => `${k} changed`),
+    ...changes.added.map((k) => `${k} added`),
+    ...changes.removed.map((k) => `${k} removed`),
+  ];
+  return parts.length ? parts.join(', ') : 'no key or value changes (comments or layout only)';
+}

@@ -3,24 +3,49 @@
  * Each goes through the same validation and conditional write as `cfg edit`; set and unset
  * change only the lines of the keys they name, so the rest of the file keeps its bytes.
  */
-import type { Context } from '../../context.js';
 import { CancelledError, ConflictError, SgnError, UsageError } from '../../errors.js';
 import { formatAge } from '../../time.js';
-import { assertKnownEnv, cfgFor, type CfgDeps, type Cfg } from './common.js';
+import { assertKnownEnv, configRef, type CfgBaseDeps } from './common.js';
+import { noChanges, type CfgDiffEvent, type CfgProblemsEvent, type CfgWriteResult } from './events.js';
 import { dominantEol, endsWithNewline, joinLines, normalizeEnds, splitLines, type Line } from './lines.js';
 import { configSection, deployerValue, parseConfig, type ParsedConfig } from './parser.js';
-import { describeKeyChanges, printDiff, printProblems } from './render.js';
 import { fetchConfig, newFileContentType, putConfig, s3Url, type ConfigRef, type StoredConfig } from './store.js';
-import { decodeConfig, keyChanges, maxConfigFileBytes, validateConfig } from './validate.js';
+import { decodeConfig, describeKeyChanges, keyChanges, maxConfigFileBytes, validateConfig, type Validation } from './validate.js';
 
 const encoder = new TextEncoder();
 
-async function fetchText(cfg: Cfg, ref: ConfigRef, versionId?: string): Promise<{ stored?: StoredConfig; text: string }> {
-  const stored = await fetchConfig(await cfg.s3(), ref, { versionId, maxBytes: maxConfigFileBytes, withTags: !versionId, debug: cfg.ctx.debug });
+/** What restore, set and unset need. */
+export interface CfgWriteDeps extends CfgBaseDeps {
+  /** Aborted on Ctrl-C: checked right before the upload. */
+  signal: AbortSignal;
+  now: () => Date;
+}
+
+/** A yes/no question for the person at the terminal. */
+export type Confirm = (question: string, opts: { default: boolean; noTtyHint: string }) => Promise<boolean>;
+
+async function fetchText(deps: CfgBaseDeps, ref: ConfigRef, versionId?: string): Promise<{ stored?: StoredConfig; text: string }> {
+  const stored = await fetchConfig(deps.s3, ref, { versionId, maxBytes: maxConfigFileBytes, withTags: !versionId, debug: deps.debug });
   if (!stored) return { text: '' };
   const decoded = decodeConfig(stored.bytes);
   if (!decoded.ok) throw new SgnError(`${s3Url(ref)}${versionId ? ` version ${versionId}` : ''} is not a config file sgn can change: ${decoded.reason}.`, { hint: 'Nothing was changed. Inspect it with `aws s3 cp`.' });
   return { stored, text: decoded.text };
+}
+
+/** Reports a file's problems (line numbers and keys, never values). */
+export function reportProblems(deps: Pick<CfgBaseDeps, 'report'>, validation: Pick<Validation, 'errors' | 'warnings'>, title?: string, tone?: CfgProblemsEvent['tone']): void {
+  const data: CfgProblemsEvent = { validation, title, tone };
+  deps.report.emit({ level: validation.errors.length ? 'error' : 'warn', code: 'cfg.problems', message: title ?? 'problems', data });
+}
+
+/** Reports a diff between two versions (the renderer masks values unless showValues). */
+export function reportDiff(deps: Pick<CfgBaseDeps, 'report'>, diff: CfgDiffEvent): void {
+  deps.report.emit({ level: 'info', code: 'cfg.diff', message: `--- ${diff.labels.before} +++ ${diff.labels.after}`, data: diff });
+}
+
+/** Reports which keys a change touches ("Keys: A changed, B added."). */
+export function reportKeys(deps: Pick<CfgBaseDeps, 'report'>, changes: ReturnType<typeof keyChanges>): void {
+  deps.report.emit({ level: 'info', code: 'cfg.keys', message: `Keys: ${describeKeyChanges(changes)}.`, data: changes });
 }
 
 export interface CfgRestoreOptions {
@@ -32,42 +57,49 @@ export interface CfgRestoreOptions {
   showValues: boolean;
 }
 
+export interface CfgRestoreDeps extends CfgWriteDeps {
+  /** Asks before writing; absent when there is no terminal to ask on. */
+  confirm?: Confirm;
+}
+
 /** `sgn cfg restore --version-id`: makes an old version the current one, if nobody changed it meanwhile. */
-export async function cfgRestore(ctx: Context, opts: CfgRestoreOptions, deps: CfgDeps = {}): Promise<number> {
-  const { io } = ctx;
-  if (!opts.yes && !io.canPrompt) throw new UsageError('sgn cfg restore asks before it writes, and there is no terminal to ask on.', 'Pass --yes to restore without asking (scripts, CI).');
-  const cfg = cfgFor(ctx, deps);
-  const ref = cfg.ref(opts.project, opts.env);
-  const old = await fetchText(cfg, ref, opts.versionId);
+export async function cfgRestore(deps: CfgRestoreDeps, opts: CfgRestoreOptions): Promise<CfgWriteResult> {
+  if (!opts.yes && !deps.confirm) throw new UsageError('sgn cfg restore asks before it writes, and there is no terminal to ask on.', 'Pass --yes to restore without asking (scripts, CI).');
+  const ref = configRef(deps.settings, opts.project, opts.env);
+  const base = { project: opts.project, env: opts.env, bucket: ref.bucket, key: ref.key, restoredVersionId: opts.versionId, changes: noChanges() };
+  const old = await fetchText(deps, ref, opts.versionId);
   if (!old.stored) throw new SgnError(`${s3Url(ref)} has no version "${opts.versionId}".`, { hint: `List its versions with: sgn cfg history ${opts.project} ${opts.env}` });
   const oldValidation = validateConfig(old.text);
   if (oldValidation.errors.length) {
-    printProblems(io, oldValidation, `Version ${opts.versionId} has problems:`);
+    reportProblems(deps, oldValidation, `Version ${opts.versionId} has problems:`);
     throw new SgnError(`Version ${opts.versionId} of ${s3Url(ref)} has problems sgn will not upload; nothing was restored.`, { hint: `Restore another version, or fix the file with sgn cfg edit ${opts.project} ${opts.env}.` });
   }
-  const current = await fetchText(cfg, ref);
+  const current = await fetchText(deps, ref);
   if (current.stored && current.text === old.text && Buffer.compare(Buffer.from(current.stored.bytes), Buffer.from(old.stored.bytes)) === 0) {
-    io.info(`Version ${opts.versionId} is what ${s3Url(ref)} holds now; nothing to restore.`);
-    return 0;
+    return { ...base, status: 'unchanged' };
   }
-  const now = ctx.now();
+  const now = deps.now();
   const currentLabel = current.stored ? `${ref.key} (current${current.stored.versionId ? `, version ${current.stored.versionId}` : ''})` : `${ref.key} (deleted)`;
-  printDiff(io, splitLines(current.text), splitLines(old.text), { before: currentLabel, after: `${ref.key} (version ${opts.versionId}${old.stored.lastModified ? `, ${formatAge(old.stored.lastModified, now)}` : ''})` }, { showValues: opts.showValues });
-  io.info(io.err.dim(`Keys: ${describeKeyChanges(keyChanges(validateConfig(current.text).entries, oldValidation.entries))}.`));
+  reportDiff(deps, {
+    before: splitLines(current.text),
+    after: splitLines(old.text),
+    labels: { before: currentLabel, after: `${ref.key} (version ${opts.versionId}${old.stored.lastModified ? `, ${formatAge(old.stored.lastModified, now)}` : ''})` },
+    showValues: opts.showValues,
+  });
+  const changes = keyChanges(validateConfig(current.text).entries, oldValidation.entries);
+  reportKeys(deps, changes);
   if (!opts.yes) {
-    const prompter = await ctx.prompter();
-    const ok = await prompter.confirm(`Restore version ${opts.versionId} as the current ${s3Url(ref)}?`, { default: false, noTtyHint: 'Pass --yes to restore without asking.' });
+    const ok = await deps.confirm!(`Restore version ${opts.versionId} as the current ${s3Url(ref)}?`, { default: false, noTtyHint: 'Pass --yes to restore without asking.' });
     if (!ok) throw new CancelledError('Cancelled; nothing was restored.');
   }
-  if (ctx.signal.aborted) throw ctx.signal.reason;
+  if (deps.signal.aborted) throw deps.signal.reason;
   // The object's current settings (SSE-KMS key, content type, tags) stay; only the bytes go back.
   const keep = current.stored?.keep ?? { ...old.stored.keep, Tagging: undefined };
-  const put = await putConfig(await cfg.s3(), ref, old.stored.bytes, current.stored, keep, ctx.debug);
+  const put = await putConfig(deps.s3, ref, old.stored.bytes, current.stored, keep, deps.debug);
   if (!put.ok) {
     throw new ConflictError(`${s3Url(ref)} changed while you were confirming; nothing was restored.`, `See what changed with sgn cfg history ${opts.project} ${opts.env}, then run the restore again.`);
   }
-  io.success(`Restored version ${opts.versionId} of ${s3Url(ref)}${put.versionId ? ` as version ${put.versionId}` : ''}.`);
-  return 0;
+  return { ...base, status: 'restored', versionId: put.versionId, changes };
 }
 
 /**
@@ -143,10 +175,9 @@ const maxAttempts = 4;
  * conditional write; when someone wrote in between, re-reads and re-applies (a key-level patch
  * on top of their version loses nothing of theirs).
  */
-export async function cfgSetKeys(ctx: Context, opts: CfgSetOptions, deps: CfgDeps = {}): Promise<number> {
-  const { io } = ctx;
-  const cfg = cfgFor(ctx, deps);
-  const ref = cfg.ref(opts.project, opts.env);
+export async function cfgSetKeys(deps: CfgWriteDeps, opts: CfgSetOptions): Promise<CfgWriteResult> {
+  const ref = configRef(deps.settings, opts.project, opts.env);
+  const base = { project: opts.project, env: opts.env, bucket: ref.bucket, key: ref.key };
   const spelled = opts.set.map(({ key, value }) => {
     const s = spellValue(value);
     if (s === undefined) {
@@ -158,17 +189,14 @@ export async function cfgSetKeys(ctx: Context, opts: CfgSetOptions, deps: CfgDep
     return { key, value, spelled: s };
   });
   for (let attempt = 1; ; attempt++) {
-    const current = await fetchText(cfg, ref);
+    const current = await fetchText(deps, ref);
     if (!current.stored) {
-      if (opts.set.length === 0) {
-        io.info(`There is no config file for ${opts.project} in ${opts.env} (${s3Url(ref)}); nothing to unset.`);
-        return 0;
-      }
-      assertKnownEnv(cfg, opts.env);
+      if (opts.set.length === 0) return { ...base, status: 'absent', changes: noChanges() };
+      assertKnownEnv(deps.settings.environments, opts.env);
     }
     const before = validateConfig(current.text);
     if (before.errors.length) {
-      printProblems(io, before, `${s3Url(ref)} has problems:`);
+      reportProblems(deps, before, `${s3Url(ref)} has problems:`);
       throw new SgnError(`${s3Url(ref)} must be fixed before keys can be changed safely; nothing was changed.`, { hint: `Fix it with: sgn cfg edit ${opts.project} ${opts.env}` });
     }
     let text = current.text;
@@ -186,19 +214,15 @@ export async function cfgSetKeys(ctx: Context, opts: CfgSetOptions, deps: CfgDep
     }
     const changes = keyChanges(before.entries, after.entries);
     if (text === current.text || (current.stored && changes.added.length + changes.removed.length + changes.changed.length === 0)) {
-      io.info(`No change: ${s3Url(ref)} already ${opts.unset.length && !opts.set.length ? 'lacks those keys' : 'has those values'}; nothing was uploaded.`);
-      return 0;
+      return { ...base, status: 'unchanged', changes: noChanges() };
     }
-    if (ctx.signal.aborted) throw ctx.signal.reason;
+    if (deps.signal.aborted) throw deps.signal.reason;
     const keep = current.stored?.keep ?? { ContentType: newFileContentType };
-    const put = await putConfig(await cfg.s3(), ref, encoder.encode(text), current.stored, keep, ctx.debug);
-    if (put.ok) {
-      io.success(`${current.stored ? 'Updated' : 'Created'} ${s3Url(ref)}: ${describeKeyChanges(changes)}${put.versionId ? ` (version ${put.versionId})` : ''}.`);
-      return 0;
-    }
+    const put = await putConfig(deps.s3, ref, encoder.encode(text), current.stored, keep, deps.debug);
+    if (put.ok) return { ...base, status: current.stored ? 'updated' : 'created', versionId: put.versionId, changes };
     if (attempt >= maxAttempts) {
       throw new ConflictError(`${s3Url(ref)} kept changing while sgn tried to write it (${attempt} attempts); nothing was changed.`, 'Someone (or a script) is writing it in a loop; try again in a moment.');
     }
-    io.warn(`${s3Url(ref)} changed since it was read; applying the change again on the newest version.`);
+    deps.report.emit({ level: 'warn', code: 'cfg.set.retry', message: `${s3Url(ref)} changed since it was read; applying the change again on the newest version.`, data: { attempt } });
   }
 }

@@ -1,8 +1,8 @@
 import type { DynamoApi, Item } from '../../aws/dynamodb.js';
 import { SgnError, awsErrorName } from '../../errors.js';
 import type { Reporter } from '../../io.js';
-import { formatAge } from '../../time.js';
-import { formatDeployed, sgnItemPrefix, type DeployRecord } from '../records.js';
+import { formatAge, formatDeployed } from '../../time.js';
+import { sgnItemPrefix, type DeployRecord } from '../records.js';
 import { previousRelease, type HistoryEntry } from '../history/audit.js';
 import { readArtifact, type ArtifactReaderDeps } from '../releases/artifact.js';
 import type { Deployspec } from '../releases/deployspec.js';

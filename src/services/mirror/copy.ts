@@ -1,7 +1,7 @@
 import { finished } from 'node:stream/promises';
 import { pipeline, type Readable } from 'node:stream';
 import { NetworkError } from '../../net-errors.js';
-import { RegistryError, type Registry } from '../../registry/client.js';
+import { DigestMismatchError, RegistryError, type Registry } from '../../registry/client.js';
 import { BlobHasher, BlobSizeError, BlobVerifier } from '../../registry/verify.js';
 import type { PlannedBlob } from './plan.js';
 import type { MirrorProgress } from './progress.js';
@@ -19,6 +19,8 @@ export interface BlobCopy {
   progress: MirrorProgress;
   /** Whole-blob attempts after the first, for dropped connections and 5xx mid-transfer. */
   retries?: number;
+  /** Debug lines (never secrets). */
+  debug?: (line: string) => void;
 }
 
 const droppedCodes = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
@@ -80,22 +82,36 @@ async function copyOnce(c: BlobCopy, blob: PlannedBlob, mountFrom: string | unde
     const onBytes = (n: number) => c.progress.bytes(blob.digest, n);
     const what = `The blob ${blob.digest} from ${c.src.host}`;
     if (opened.length !== undefined && opened.length !== blob.size) throw new BlobSizeError(blob.digest, blob.size, String(opened.length));
+    // The upload request is aborted from inside the check, before the last chunk goes out, when
+    // the digest is wrong: a monolithic PUT commits on its last byte.
+    const guard = new AbortController();
+    let body: Readable;
+    let verified: { check(what: string): void; failure?: Error };
     if (opened.length === blob.size) {
       // The announced length is the expected one: hash beside the upload's pipe, no extra stage.
-      const hasher = new BlobHasher(blob, onBytes);
-      location = await c.dst.patchUpload(c.dstRepo, location, hasher.watch(source), blob.size);
-      await finished(source);
-      hasher.check(what);
+      const hasher = new BlobHasher(blob, onBytes, what);
+      body = hasher.watch(source, (e) => guard.abort(e));
+      verified = hasher;
     } else {
       // No length announced (chunked): a verifying stage that fails a short or long stream itself.
-      const verifier = new BlobVerifier(blob, onBytes);
-      pipeline(source, verifier, () => undefined);
-      location = await c.dst.patchUpload(c.dstRepo, location, verifier, blob.size);
-      // The target has every byte; the source's stream may still be ending: wait, then judge it.
-      await finished(verifier);
-      verifier.check(what);
+      const verifier = new BlobVerifier(blob, onBytes, what);
+      pipeline(source, verifier, (e) => e && (verifier.failure ??= e));
+      body = verifier;
+      verified = verifier;
     }
-    await c.dst.commitUpload(c.dstRepo, location, blob.digest);
+    const monolithic = c.dst.monolithicUploads;
+    try {
+      if (monolithic) await c.dst.putUpload(c.dstRepo, location, body, blob.size, blob.digest, guard.signal);
+      else location = await c.dst.patchUpload(c.dstRepo, location, body, blob.size);
+    } catch (e) {
+      if (verified.failure instanceof DigestMismatchError || verified.failure instanceof BlobSizeError) throw verified.failure;
+      if (monolithic && refusesMonolithic(e)) throw new MonolithicRefused(e);
+      throw e;
+    }
+    // The target has every byte; the source's stream may still be ending: wait, then judge it.
+    await finished(body);
+    verified.check(what);
+    if (!monolithic) await c.dst.commitUpload(c.dstRepo, location, blob.digest);
     return { outcome: 'copied', ...(refused ? { refused } : {}) };
   } catch (e) {
     opened?.body.destroy();
@@ -110,10 +126,30 @@ async function copyOnce(c: BlobCopy, blob: PlannedBlob, mountFrom: string | unde
   }
 }
 
+/** The target refused a blob sent with the PUT that completes its upload. */
+class MonolithicRefused extends Error {
+  constructor(override readonly cause: RegistryError) {
+    super(cause.message);
+    this.name = 'MonolithicRefused';
+  }
+}
+
+/**
+ * A refusal of the monolithic PUT itself (the registry wants PATCH first, or no body on the
+ * PUT), as opposed to a refusal of the credentials, of throttling, or of the bytes.
+ */
+function refusesMonolithic(e: unknown): e is RegistryError {
+  if (!(e instanceof RegistryError) || e.role !== 'target') return false;
+  if (e.status === 501) return true;
+  return e.status >= 400 && e.status < 500 && ![401, 403, 408, 429].includes(e.status) && e.code !== 'DIGEST_INVALID';
+}
+
 /**
  * Copies one blob from source to target, streamed (never whole in memory) and verified on the
- * way: upload session, GET piped through a sha256 check into one PATCH, then the committing PUT
- * only when the digest matched. A transfer cut midway starts over with a new session.
+ * way: upload session, then GET piped through a sha256 check into the PUT that completes the
+ * upload, its last chunk held until the digest matched. A registry that refuses such a PUT gets
+ * PATCH then PUT from then on (`Registry.monolithicUploads`). A transfer cut midway starts
+ * over with a new session.
  */
 export async function copyBlob(c: BlobCopy, blob: PlannedBlob): Promise<BlobOutcome> {
   const retries = c.retries ?? 2;
@@ -122,6 +158,13 @@ export async function copyBlob(c: BlobCopy, blob: PlannedBlob): Promise<BlobOutc
     try {
       return await copyOnce(c, blob, mountFrom);
     } catch (e) {
+      if (e instanceof MonolithicRefused) {
+        // Not a fault of this blob: the same attempt again, as PATCH then PUT.
+        c.dst.monolithicUploads = false;
+        c.debug?.(`${c.dst.host} refused a blob in the PUT that completes its upload (${e.cause.message}); sending PATCH then PUT from now on`);
+        attempt--;
+        continue;
+      }
       // A retry uploads: a refused mount is not worth asking again.
       mountFrom = undefined;
       if (attempt >= retries || !isTransient(e)) throw e;

@@ -324,7 +324,7 @@ async function copyBlobs(session: MirrorSession, c: CopySpec, missing: PlannedBl
     // The source's own repository when both are one registry, else the last place the cache saw it.
     const known = deps.locations.where(c.dstHost, blob.digest).filter((r) => r !== c.dstRepo);
     const mountFrom = c.sameRegistry ? c.srcRepo : known[0];
-    const running = copyBlob({ src: c.src, srcRepo: c.srcRepo, dst: c.dst, dstRepo: c.dstRepo, mountFrom, progress }, blob);
+    const running = copyBlob({ src: c.src, srcRepo: c.srcRepo, dst: c.dst, dstRepo: c.dstRepo, mountFrom, progress, debug: deps.debug }, blob);
     session.inflight.set(key, running);
     try {
       const done = await running;

@@ -25,8 +25,9 @@ async function until(what: string, check: () => boolean, capMs = 60_000): Promis
  * Ctrl-C during `image mirror` / `image sync`: every upload session the copy had opened on the
  * target is cancelled (DELETE of its location, as the distribution spec says) before sgn exits
  * 130, so the registry keeps no half-sent upload and no tag. The target is a real docker-registry
- * behind the fault proxy, which holds every PATCH unanswered: the uploads are open, deterministically,
- * when the interrupt comes (and the registry never starts writing a PATCH that the DELETE would race).
+ * behind the fault proxy, which holds every request carrying a blob's bytes (PUT or PATCH) unanswered:
+ * the uploads are open, deterministically, when the interrupt comes (and the registry never starts
+ * writing bytes that the DELETE would race).
  */
 describe('sgn image mirror / sync, interrupted', function () {
   this.timeout(180_000);
@@ -46,7 +47,11 @@ describe('sgn image mirror / sync, interrupted', function () {
     const [username, password] = Buffer.from(token, 'base64').toString().split(':');
     creds = { username, password };
     [source, target] = await Promise.all([startRegistry(), startRegistry({ auth: creds })]);
-    front = await startFaultProxy(target.host, [{ method: 'PATCH', fault: { kind: 'hang' } }]);
+    // The request that carries a blob's bytes (the PUT that completes the upload, or a PATCH) is held.
+    front = await startFaultProxy(target.host, [
+      { method: 'PUT', path: /\/blobs\/uploads\//, fault: { kind: 'hang' } },
+      { method: 'PATCH', fault: { kind: 'hang' } },
+    ]);
     // A 3 MB layer (the large-blob lane) beside a small one and the config (the small lane).
     image = multiArchImage({
       name: 'big',
@@ -96,17 +101,21 @@ describe('sgn image mirror / sync, interrupted', function () {
   for (const c of cases) {
     it(`given ${c.command} with every blob upload open on the target, when ${c.signal} arrives, then exit 130, each upload is cancelled (DELETE answered 204), the registry holds no open upload and no tag`, async () => {
       const uploads = join(target.dir, 'data', 'docker', 'registry', 'v2', 'repositories', ...c.repo.split('/'), '_uploads');
-      const patches = () => front.hits.filter((h) => h.method === 'PATCH' && h.path.startsWith(`/v2/${c.repo}/blobs/uploads/`)).length;
+      const sending = () => front.hits.filter((h) => (h.method === 'PATCH' || h.method === 'PUT') && h.path.startsWith(`/v2/${c.repo}/blobs/uploads/`));
       const deletes = () => target.requests().filter((r) => r.method === 'DELETE' && r.path.startsWith(`/v2/${c.repo}/blobs/uploads/`));
       const child = spawn(process.execPath, [sgnBin, ...c.args()], { env: cliEnv(motoUrl, { SGN_ECR_REGISTRY: front.host }), stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
 
-      // When: the PATCH of every blob has reached the target's front (so every POST was answered).
-      await until('every blob upload is open', () => patches() === image.blobs.length || child.exitCode !== null);
+      // When: the request with the bytes of every blob has reached the target's front (so every POST was answered).
+      await until('every blob upload is open', () => sending().length === image.blobs.length || child.exitCode !== null);
       assert.equal(child.exitCode, null, `sgn ended before the uploads were open: ${stderr}`);
-      const locations = front.hits.filter((h) => h.method === 'PATCH' && h.path.startsWith(`/v2/${c.repo}/blobs/uploads/`)).map((h) => h.path);
+      const locations = sending().map((h) => {
+        const u = new URL(h.path, 'http://x');
+        u.searchParams.delete('digest');
+        return u.pathname + u.search;
+      });
       assert.equal(sessionFiles(uploads).filter((f) => f.endsWith('/startedat')).length, image.blobs.length, 'the registry holds the open uploads before the interrupt');
       for (const location of locations) assert.equal(await uploadStatus(location), 204, location);
       child.kill(c.signal);

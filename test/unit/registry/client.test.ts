@@ -34,7 +34,7 @@ describe('registry client', () => {
       if (!req.headers.authorization) return res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="r"' }).end();
       res.writeHead(307, { Location: `http://${cdn.host}/signed?X-Amz-Signature=abc` }).end();
     });
-    const body = await client(registry.host).getBlob('team/app', 'sha256:' + '0'.repeat(64));
+    const { body } = await client(registry.host).openBlob('team/app', 'sha256:' + '0'.repeat(64));
     assert.equal(await text(body), 'blob bytes');
     assert.deepEqual(seen, [undefined]);
     await Promise.all([cdn.close(), registry.close()]);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { verifyPromotion } from '../../../../src/services/deploy/verify.js';
-import { parseDeployed, type DeployRecord } from '../../../../src/services/records.js';
+import type { DeployRecord } from '../../../../src/services/records.js';
+import { parseDeployed } from '../../../../src/time.js';
 
 const rec = (tag: string | undefined, deployedRaw: string | undefined): DeployRecord => ({ project: 'web', env: 'production', tag, deployedRaw, deployedAt: parseDeployed(deployedRaw), extra: {} });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { mapLimit } from '../../../../src/services/mirror/pool.js';
 import { BlobSizeError, BlobVerifier } from '../../../../src/registry/verify.js';
@@ -39,7 +39,13 @@ describe('unit: mirror pool and blob verification', () => {
   const run = (bytes: Buffer, expected: { digest: string; size: number }) => {
     const v = new BlobVerifier(expected);
     const sink: Buffer[] = [];
-    return { v, done: pipeline(Readable.from([bytes.subarray(0, 3), bytes.subarray(3)]), v, async (src: AsyncIterable<Buffer>) => { for await (const c of src) sink.push(c); }) };
+    const into = new Writable({
+      write(c: Buffer, _e, done) {
+        sink.push(c);
+        done();
+      },
+    });
+    return { v, sink, done: pipeline(Readable.from([bytes.subarray(0, 3), bytes.subarray(3)]), v, into) };
   };
 
   it('given the right bytes, then they pass through and check() is quiet', async () => {
@@ -49,12 +55,14 @@ describe('unit: mirror pool and blob verification', () => {
     v.check('layer');
   });
 
-  it('given more or fewer bytes than the descriptor, then a BlobSizeError; given other bytes of the right size, then DigestMismatchError', async () => {
+  it('given more or fewer bytes than the descriptor, then a BlobSizeError; given other bytes of the right size, then DigestMismatchError before the last chunk passes', async () => {
     const bytes = Buffer.from('hello blob');
     await assert.rejects(run(bytes, { digest: digestOf(bytes), size: 4 }).done, BlobSizeError);
     await assert.rejects(run(bytes, { digest: digestOf(bytes), size: 20 }).done, BlobSizeError);
     const other = run(Buffer.from('hello blub'), { digest: digestOf(bytes), size: bytes.length });
-    await other.done;
+    await assert.rejects(other.done, DigestMismatchError);
+    // An upload that commits on its last byte (a monolithic PUT) never gets it.
+    assert.equal(Buffer.concat(other.sink).toString(), 'hel');
     assert.throws(() => other.v.check('layer'), DigestMismatchError);
   });
 });

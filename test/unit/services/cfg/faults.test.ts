@@ -1,10 +1,10 @@
-import { strictFake } from '../../unit/helpers/fakes.js';
 import assert from 'node:assert/strict';
-import type { S3Api, S3Object } from '../../../src/aws/s3.js';
-import { cfgRestore, cfgSetKeys } from '../../../src/services/cfg/write.js';
-import { cfgLs } from '../../../src/services/cfg/read.js';
-import { ConflictError } from '../../../src/errors.js';
-import { testContext } from '../../helpers/cfg.js';
+import type { S3Api, S3Object } from '../../../../src/aws/s3.js';
+import { cfgRestore, cfgSetKeys, type CfgWriteDeps } from '../../../../src/services/cfg/write.js';
+import { cfgLs } from '../../../../src/services/cfg/read.js';
+import { ConflictError } from '../../../../src/errors.js';
+import { silentReporter, type IoEvent } from '../../../../src/io.js';
+import { strictFake } from '../../helpers/fakes.js';
 
 // Faults moto cannot produce on demand: S3's 409 ConditionalRequestConflict (another
 // conditional write in flight), and a file that changes between every read and write.
@@ -47,31 +47,44 @@ function fakeS3(initial: string, putAnswers: ('ok' | 412 | 409)[]) {
   return { api, puts, body: () => body.toString() };
 }
 
-describe('cfg services under S3 faults (fakes)', () => {
+const settings = { configBucket: 'k8s-deployer-config', configKey: '{project}/{env}/config', environments: ['staging', 'production'] };
+
+/** The write services' deps around a fake S3, recording what they report. */
+function writeDeps(s3: S3Api): CfgWriteDeps & { events: IoEvent[] } {
+  const events: IoEvent[] = [];
+  return { s3, settings, report: { ...silentReporter, emit: (e) => void events.push(e) }, signal: new AbortController().signal, now: () => new Date('2026-11-30T12:00:00Z'), events };
+}
+
+describe('unit: cfg write services under S3 faults (fakes)', () => {
   it('given a 409 and then a 412 on PutObject, when set, then it re-reads and re-applies on the newest version and keeps the other writer\'s keys', async () => {
-    const { ctx, stderr } = await testContext();
     const s3 = fakeS3('A=1\n', [409, 412, 'ok']);
-    const code = await cfgSetKeys(ctx, { project: 'web', env: 'staging', set: [{ key: 'B', value: '2' }], unset: [] }, { s3: s3.api });
-    assert.equal(code, 0);
+    const deps = writeDeps(s3.api);
+    const result = await cfgSetKeys(deps, { project: 'web', env: 'staging', set: [{ key: 'B', value: '2' }], unset: [] });
+    assert.deepEqual(result, { project: 'web', env: 'staging', bucket: 'k8s-deployer-config', key: 'web/staging/config', status: 'updated', versionId: 'v4', changes: { added: ['B'], removed: [], changed: [] } });
     assert.deepEqual(
       s3.puts.map((p) => p.IfMatch),
       ['"v1"', '"v2"', '"v3"'],
     );
     assert.equal(s3.body(), 'A=1\nOTHER1=x\nOTHER2=x\nB=2\n');
-    assert.equal(stderr().match(/applying the change again on the newest version/g)?.length, 2);
+    assert.deepEqual(
+      deps.events.map((e) => [e.level, e.code]),
+      [
+        ['warn', 'cfg.set.retry'],
+        ['warn', 'cfg.set.retry'],
+      ],
+    );
+    assert.match(deps.events[0].message, /changed since it was read; applying the change again on the newest version/);
   });
 
   it('given a file that changes before every write, when set, then it gives up with a conflict after 4 attempts', async () => {
-    const { ctx } = await testContext();
     const s3 = fakeS3('A=1\n', [412, 412, 412, 412]);
-    await assert.rejects(cfgSetKeys(ctx, { project: 'web', env: 'staging', set: [{ key: 'B', value: '2' }], unset: [] }, { s3: s3.api }), ConflictError);
+    await assert.rejects(cfgSetKeys(writeDeps(s3.api), { project: 'web', env: 'staging', set: [{ key: 'B', value: '2' }], unset: [] }), ConflictError);
     assert.equal(s3.puts.length, 4);
   });
 
   it('given the file changes between the diff and the write, when restore, then a conflict and no retry', async () => {
-    const { ctx } = await testContext();
     const s3 = fakeS3('A=1\n', [412]);
-    await assert.rejects(cfgRestore(ctx, { project: 'web', env: 'staging', versionId: 'v1', yes: true, showValues: false }, { s3: s3.api }), (e: Error) => e instanceof ConflictError && /changed while you were confirming; nothing was restored/.test(e.message));
+    await assert.rejects(cfgRestore(writeDeps(s3.api), { project: 'web', env: 'staging', versionId: 'v1', yes: true, showValues: false }), (e: Error) => e instanceof ConflictError && /changed while you were confirming; nothing was restored/.test(e.message));
     assert.equal(s3.puts.length, 1);
     assert.equal(s3.puts[0].IfMatch, '"v1"');
   });
@@ -103,8 +116,7 @@ describe('cfg services under S3 faults (fakes)', () => {
           : { Contents: [{ Key: 'web/staging/config', Size: 4, LastModified: at }, { Key: 'web/staging/readme', Size: 1, LastModified: at }], IsTruncated: true, NextContinuationToken: 'w2', $metadata: {} };
       },
     });
-    const { silentReporter } = await import('../../../src/io.js');
-    const listed = await cfgLs({ s3: api, settings: { configBucket: 'k8s-deployer-config', configKey: '{project}/{env}/config', environments: ['staging', 'production'] }, report: silentReporter }, {});
+    const listed = await cfgLs({ s3: api, settings, report: silentReporter }, {});
     assert.deepEqual(
       listed.files.map((f) => f.key),
       ['api/staging/config', 'web/staging/config', 'web/production/config'],
