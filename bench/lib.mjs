@@ -90,28 +90,38 @@ export function toSide(spec, label, meter) {
 
 /**
  * Runs the sides in turn, A B A B ... (A B C ... with extra sides), so that drift of the machine
- * touches every side alike: `warmup` rounds thrown away, then `runs` rounds, then more rounds
- * while a side's spread (IQR / median) exceeds `maxSpread`, up to 2x `runs` and `maxMs`.
- * Returns, per side, { label, ms: [..], cpuMs: [..], rssMiB: [..] }.
+ * touches every side alike. `warmup` rounds are thrown away; then rounds until the row has
+ * `minRuns` and both sgn and its peer agree with themselves (spread = IQR / median <= `maxSpread`),
+ * or `runs` rounds (the cap), or `maxMs` since the row began (its time bound, warm-up included;
+ * at least one measured round). Extra sides (reference notes) run only in the first `extraRounds`.
+ * Returns, per side, { label, ms: [..], cpuMs: [..], rssMiB: [..] }, and on the array `stop`:
+ * 'settled', 'cap' or 'time'.
  */
-export async function alternate(sides, { runs = 20, warmup = 2, maxSpread = 0.1, onRound, maxMs = Infinity } = {}) {
+export async function alternate(sides, { runs = 10, minRuns = Math.min(5, runs), warmup = 1, maxSpread = 0.1, onRound, maxMs = Infinity, extraRounds = 3 } = {}) {
   const started = performance.now();
   const samples = sides.map((s) => ({ label: s.label, ms: [], cpuMs: [], rssMiB: [] }));
-  for (let i = 0; i < warmup; i++) for (const s of sides) await s.run();
-  const round = async () => {
+  const elapsed = () => performance.now() - started;
+  for (let i = 0; i < warmup && elapsed() < maxMs; i++) for (const s of sides.slice(0, 2)) await s.run();
+  let stop = 'cap';
+  for (let round = 0; round < runs; round++) {
     for (const [i, s] of sides.entries()) {
+      if (i >= 2 && round >= extraRounds) continue;
       const r = await s.run();
       samples[i].ms.push(r.ms);
       samples[i].rssMiB.push(r.rssMiB);
       if (r.cpuMs !== undefined) samples[i].cpuMs.push(r.cpuMs);
     }
-    onRound?.(samples[0].ms.length);
-  };
-  for (let i = 0; i < runs; i++) await round();
-  // More rounds while the sides disagree with themselves, up to 2x `runs` and the time allowed.
-  while (samples[0].ms.length < 2 * runs && performance.now() - started < maxMs && samples.some((s) => spread(s.ms) > maxSpread)) {
-    for (let i = 0; i < Math.max(1, Math.ceil(runs / 2)); i++) await round();
+    onRound?.(round + 1);
+    if (round + 1 >= minRuns && samples.slice(0, 2).every((x) => !(spread(x.ms) > maxSpread))) {
+      stop = 'settled';
+      break;
+    }
+    if (elapsed() >= maxMs && round + 1 < runs) {
+      stop = 'time';
+      break;
+    }
   }
+  samples.stop = stop;
   return samples;
 }
 
@@ -123,14 +133,17 @@ export function budgetText(budget) {
   if (budget.ratio !== undefined) parts.push(`<= ${budget.ratio}x`);
   if (budget.ms !== undefined) parts.push(`<= ${budget.ms} ms`);
   if (budget.rssMiB !== undefined) parts.push(`<= ${budget.rssMiB} MiB`);
+  if (budget.path !== undefined) parts.push(`<= ${budget.path} sequential requests`);
   if (budget.text) parts.push(budget.text);
   return parts.join(', ') || '-';
 }
 
 /** Whether a measured row meets its budget: 'yes', 'NO (why)', or '-' without a budget. */
 export function budgetMet(budget, row) {
-  if (!budget || typeof budget === 'string' || (budget.ratio === undefined && budget.ms === undefined && budget.rssMiB === undefined)) return '-';
+  if (!budget || typeof budget === 'string' || (budget.ratio === undefined && budget.ms === undefined && budget.rssMiB === undefined && budget.path === undefined)) return '-';
   const misses = [];
+  // The critical path is known only under latency (row.path); elsewhere it is not judged.
+  if (budget.path !== undefined && row.path !== undefined && !(row.path <= budget.path)) misses.push('path');
   if (budget.ratio !== undefined && !(row.ratio <= budget.ratio)) misses.push('ratio');
   if (budget.ms !== undefined && !(row.sgnMs <= budget.ms)) misses.push('time');
   if (budget.rssMiB !== undefined && !(row.sgnRssMiB <= budget.rssMiB)) misses.push('RSS');
@@ -141,8 +154,9 @@ export function budgetMet(budget, row) {
  * A result row from the samples of sgn (first side) and its peer (second side): medians,
  * ratio, sgn's peak RSS (the highest of its runs) and whether the budget is met.
  */
-export function resultRow(name, budget, [sgn, peer]) {
+export function resultRow(name, budget, [sgn, peer], extra = {}) {
   const row = {
+    ...extra,
     scenario: name,
     peer: peer?.label ?? '-',
     sgnMs: median(sgn.ms),

@@ -1,12 +1,14 @@
 // `npm run bench`: sgn against its peers, side by side, in one run. Builds the CLI, starts moto,
 // loads every scenario module in bench/ (contract in bench/README.md), runs sgn and its peer
-// alternately and prints one table. It asserts nothing: a missed budget is shown, not failed.
+// alternately and prints one table. Budgets are shown, not asserted; a row that could not
+// measure what it claims (a wrong line count, a failed command) is an error row, and any error
+// row makes the run exit 1.
 //
-// Environment: BENCH_RUNS (measured rounds per scenario), BENCH_WARMUP (rounds thrown away),
-// BENCH_MAX_SPREAD (keep running while a side's IQR/median is above this, default 0.1),
-// BENCH_ONLY (a regular expression: only scenarios whose short id or name matches),
-// BENCH_RTT_MS (the latency rows' round-trip time, default 50; 0: none), BENCH_SCENARIO_S
-// (extra rounds stop after this many seconds per scenario, default 40), BENCH_NO_BUILD=1.
+// Environment (bench/README.md): BENCH_RUNS (round cap per row), BENCH_MIN_RUNS, BENCH_WARMUP,
+// BENCH_MAX_SPREAD (stop once both sides' IQR/median is at most this, default 0.1), BENCH_ONLY
+// (a regular expression over short ids and names), BENCH_RTT_MS (latency rows' round trip,
+// default 50; 0: none), BENCH_SCENARIO_S (time bound per row, default 30), BENCH_TOTAL_S (the
+// whole run, default 570: rows share what is left), BENCH_NO_BUILD=1.
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { devNull, tmpdir } from 'node:os';
@@ -20,13 +22,16 @@ const log = (msg) => process.stderr.write(msg + '\n');
 const int = (v, fallback) => (v !== undefined && v !== '' && Number.isInteger(Number(v)) ? Number(v) : fallback);
 const options = {
   runs: int(process.env.BENCH_RUNS, undefined),
+  minRuns: int(process.env.BENCH_MIN_RUNS, undefined),
   warmup: int(process.env.BENCH_WARMUP, undefined),
   maxSpread: process.env.BENCH_MAX_SPREAD ? Number(process.env.BENCH_MAX_SPREAD) : 0.1,
   only: process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, 'i') : undefined,
   /** Round-trip time the latency rows add to every request (0: no latency rows). */
   rttMs: process.env.BENCH_RTT_MS !== undefined && process.env.BENCH_RTT_MS !== '' ? Number(process.env.BENCH_RTT_MS) : 50,
-  /** Extra rounds (while the spread is high) stop after this long per scenario. */
-  maxScenarioMs: int(process.env.BENCH_SCENARIO_S, 40) * 1000,
+  /** Time bound of one row's rounds (its set-up aside). */
+  maxScenarioMs: int(process.env.BENCH_SCENARIO_S, 30) * 1000,
+  /** The whole run: each row's bound is also its fair share of the time left. */
+  totalMs: int(process.env.BENCH_TOTAL_S, 570) * 1000,
 };
 /** BENCH_ONLY matches a scenario's short id (`cfg-cat`, `mirror-cold`, `cfg-cat@rtt`, ...) or its name. */
 const selected = (id, name) => !options.only || (id !== undefined && options.only.test(id)) || options.only.test(name);
@@ -108,21 +113,25 @@ function benchEnv(moto, meter) {
   };
 }
 
-/** Measures one scenario of the contract; returns its table row and notes. */
-async function runScenario(s, env, meter, latency) {
+/** Measures one scenario of the contract within `maxMs`; returns its table row and notes. */
+async function runScenario(s, env, meter, latency, maxMs) {
+  const started = Date.now();
   await s.setup?.();
   try {
     const wrap = latency ? await latency.wrapper(s) : (side) => side;
     const sides = [wrap(lib.toSide(s.sgn, 'sgn', meter), s.sgn), wrap(lib.toSide(s.peer, s.peerLabel ?? 'peer', meter), s.peer), ...(latency ? [] : (s.extra ?? []).map((x, i) => lib.toSide(x, `extra ${i + 1}`, meter)))];
-    const runs = options.runs ?? s.runs ?? 20;
-    const warmup = options.warmup ?? s.warmup ?? 2;
-    const started = Date.now();
+    const runs = options.runs ?? s.runs ?? 10;
+    const minRuns = Math.min(runs, options.minRuns ?? s.minRuns ?? 5);
+    const warmup = options.warmup ?? s.warmup ?? 1;
+    const measuring = Date.now();
     const progress = (n) => process.stderr.isTTY && process.stderr.write(`\r  ${n} rounds`);
-    const samples = await alternate(sides, { runs, warmup, maxSpread: options.maxSpread, onRound: progress, maxMs: options.maxScenarioMs });
-    process.stderr.write(`${process.stderr.isTTY ? '\r' : ''}  ${samples[0].ms.length} rounds (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
-    const row = resultRow(s.name, s.budget, samples);
+    const samples = await alternate(sides, { runs, minRuns, warmup, maxSpread: options.maxSpread, onRound: progress, maxMs });
+    const why = { settled: 'spread settled', cap: 'round cap', time: 'time bound' }[samples.stop];
+    process.stderr.write(`${process.stderr.isTTY ? '\r' : ''}  ${samples[0].ms.length} rounds, ${why} (set-up ${((measuring - started) / 1000).toFixed(0)} s, rounds ${((Date.now() - measuring) / 1000).toFixed(0)} s)\n`);
+    const row = resultRow(s.name, s.budget, samples, latency ? { path: sides[0].medianPath() } : {});
+    if (samples.stop === 'time') row.runs = `${row.runs} (time)`;
     const notes = samples.slice(2).map((x) => `${s.name}: for reference, ${x.label} took ${median(x.ms).toFixed(0)} ms (${(median(x.ms) / row.peerMs).toFixed(2)}x ${row.peer}), peak ${Math.max(...x.rssMiB).toFixed(0)} MiB.`);
-    if (latency) notes.push(`${s.name}: requests on the critical path (each waiting for the one before): ${sides.map((x) => `${x.label} ${x.path()}`).join(', ')}.`);
+    if (latency) notes.push(`${s.name}: requests on the critical path${s.pathUntil ? ` ${s.pathUntil}` : ''} (each waiting for the one before): ${sides.map((x) => `${x.label} ${x.path()}`).join(', ')}.`);
     return { row, notes };
   } finally {
     await s.teardown?.();
@@ -157,16 +166,21 @@ function latencyRows(env, meter) {
         const paths = [];
         const runOnce =
           typeof spec === 'function'
-            ? () => spec({ measure: (cmd) => meter.measure(rewrite(cmd)) })
+            ? () => spec({ measure: (cmd) => meter.measure(rewrite(cmd)), rewrite })
             : () => lib.toSide(rewrite(Array.isArray(spec) ? { argv: spec } : { argv: spec.argv, env: spec.env, cwd: spec.cwd, tty: spec.tty, check: spec.check, exitCode: spec.exitCode }), side.label, meter).run();
         return {
           label: side.label,
           // The median run's count (the first run may still fill a cache), and the most seen.
           path: () => `${median(paths)} (most ${Math.max(...paths)})`,
+          medianPath: () => median(paths),
           run: async () => {
             for (const p of all()) p.timeline.length = 0;
+            const from = performance.now();
             const r = await runOnce();
-            paths.push(lib.criticalPath(all().flatMap((p) => p.timeline)));
+            // A side that returns `until` (a performance.now() time, e.g. its first line shown)
+            // counts only the requests answered by then.
+            const until = r.until ?? Infinity;
+            paths.push(lib.criticalPath(all().flatMap((p) => p.timeline).filter((x) => x.start >= from && x.end <= until)));
             return r;
           },
         };
@@ -211,10 +225,12 @@ async function main() {
   onStop(() => meter.close());
   const env = benchEnv(moto, meter);
 
-  log(`Node ${process.version}, ${(await import('node:os')).cpus().length} CPUs, moto at ${moto.url}.`);
+  log(`Node ${process.version}, ${(await import('node:os')).cpus().length} CPUs, load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')}, moto at ${moto.url}.`);
   if (process.env.NODE_EXTRA_CA_CERTS) log('NODE_EXTRA_CA_CERTS is set: every Node start (sgn and node -e 0 alike) pays for it; compare ratios, not times.');
   const rows = [];
   const notes = [];
+  // Every module first, then the plan: rows in module order, the latency rows last.
+  const plan = [];
   const later = [];
   for (const file of scenarioModules()) {
     const name = file.slice(root.length);
@@ -222,59 +238,72 @@ async function main() {
     try {
       mod = await import(pathToFileURL(file).href);
     } catch (e) {
-      rows.push({ scenario: name, error: `could not load: ${e.message.split('\n')[0]}` });
+      plan.push({ error: { scenario: name, error: `could not load: ${e.message.split('\n')[0]}` } });
       continue;
     }
     const produce = [mod.scenarios, mod.results, mod.default].find((f) => typeof f === 'function');
     if (!produce) {
-      rows.push({ scenario: name, error: 'exports neither scenarios(env) nor results(env) (see bench/README.md)' });
+      plan.push({ error: { scenario: name, error: 'exports neither scenarios(env) nor results(env) (see bench/README.md)' } });
       continue;
     }
     let items;
     try {
       items = await produce(env);
     } catch (e) {
-      rows.push({ scenario: name, error: e.message.split('\n')[0] });
+      plan.push({ error: { scenario: name, error: e.message.split('\n')[0] } });
       continue;
     }
     for (const item of items ?? []) {
       const title = item.name ?? item.scenario ?? name;
-      if (item.latency && options.rttMs > 0 && selected(item.id && `${item.id}@rtt`, `${title}, ${options.rttMs} ms RTT`)) later.push(item);
-      if (!selected(item.id, title)) continue;
-      if (item.sgnMs !== undefined) {
-        // Measured by the module itself.
-        rows.push(ownRow({ scenario: title, ...item }));
-      } else if (item.skip) {
-        rows.push({ scenario: title, budget: budgetText(item.budget), error: `skipped: ${item.skip}` });
-      } else {
-        log(`- ${title} vs ${item.peerLabel ?? 'peer'}`);
-        try {
-          const r = await runScenario({ ...item, name: title }, env, meter);
-          rows.push(r.row);
-          notes.push(...r.notes);
-        } catch (e) {
-          rows.push({ scenario: title, peer: item.peerLabel, budget: budgetText(item.budget), error: e.message.split('\n')[0] });
-        }
+      if (item.latency && options.rttMs > 0 && selected(item.id && `${item.id}@rtt`, `${title}, ${options.rttMs} ms RTT`)) {
+        later.push({ item: { ...item, ...item.latency, name: `${title}, ${options.rttMs} ms RTT`, budget: item.latency.budget ?? { ratio: 0.5 }, runs: item.latency.runs ?? Math.min(item.runs ?? 10, 8) }, latency: true });
       }
+      if (selected(item.id, title)) plan.push({ item: { ...item, name: title } });
     }
   }
-  // The latency rows last: the same setups, every request a round trip away.
+  plan.push(...later);
+  const deadline = benchStarted + options.totalMs;
   const latency = latencyRows(env, meter);
-  for (const item of later) {
-    const title = `${item.name}, ${options.rttMs} ms RTT`;
-    log(`- ${title} vs ${item.peerLabel ?? 'peer'}`);
+  const measured = plan.filter((p) => p.item && p.item.sgnMs === undefined && !p.item.skip).length;
+  let done = 0;
+  for (const { item, error, latency: rtt } of plan) {
+    if (error) {
+      rows.push(error);
+      continue;
+    }
+    if (item.sgnMs !== undefined) {
+      // Measured by the module itself.
+      rows.push(ownRow({ scenario: item.name, ...item }));
+      continue;
+    }
+    if (item.skip) {
+      rows.push({ scenario: item.name, budget: budgetText(item.budget), error: `skipped: ${item.skip}` });
+      continue;
+    }
+    // Each row: its own bound, or its fair share of what is left of the run, if that is less.
+    const share = (deadline - performance.now()) / (measured - done);
+    const maxMs = Math.max(3000, Math.min(item.maxSeconds ? item.maxSeconds * 1000 : options.maxScenarioMs, share));
+    done++;
+    log(`- ${item.name} vs ${item.peerLabel ?? 'peer'} (${item.id ?? '-'}${rtt ? '@rtt' : ''}, at most ${(maxMs / 1000).toFixed(0)} s of rounds)`);
     try {
-      const r = await runScenario({ ...item, ...item.latency, name: title, budget: item.latency.budget ?? { ratio: 0.5 }, runs: item.latency.runs ?? Math.min(item.runs ?? 10, 8) }, env, meter, latency);
+      const r = await runScenario(item, env, meter, rtt ? latency : undefined, maxMs);
       rows.push(r.row);
       notes.push(...r.notes);
     } catch (e) {
-      rows.push({ scenario: title, peer: item.peerLabel, budget: budgetText(item.latency.budget ?? { ratio: 0.5 }), error: e.message.split('\n')[0] });
+      log(`  error: ${e.message.split('\n')[0]}`);
+      rows.push({ scenario: item.name, peer: item.peerLabel, budget: budgetText(item.budget), error: e.message.split('\n')[0] });
     }
   }
   process.stdout.write('\n' + formatTable(rows) + '\n');
-  process.stdout.write(`\nTotal ${((performance.now() - benchStarted) / 1000).toFixed(0)} s.\n`);
+  const os = await import('node:os');
+  process.stdout.write(`\nTotal ${((performance.now() - benchStarted) / 1000).toFixed(0)} s; load average at the end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} on ${os.cpus().length} CPUs.\n`);
   if (notes.length) process.stdout.write('\n' + notes.join('\n') + '\n');
-  process.stdout.write(`\nMedians of alternating runs (sgn, peer, sgn, peer, ...); ratio = sgn / peer; peak RSS = highest of sgn's runs. Node ${process.version}.\n`);
+  process.stdout.write(`\nMedians of alternating runs (sgn, peer, sgn, peer, ...); ratio = sgn / peer; peak RSS = highest of sgn's runs; runs "(time)": stopped by the row's time bound. Node ${process.version}.\n`);
+  const failed = rows.filter((r) => r.error && !r.error.startsWith('skipped:'));
+  if (failed.length) {
+    process.stdout.write(`\n${failed.length} row(s) FAILED (they measured nothing, or the wrong thing): ${failed.map((r) => r.scenario).join('; ')}.\n`);
+    process.exitCode = 1;
+  }
 }
 
 const interrupted = () => {

@@ -1,6 +1,7 @@
 import type { FilteredLogEvent, OutputLogEvent } from '@aws-sdk/client-cloudwatch-logs';
-import type { LogsApi } from '../../aws/logs.js';
+import type { LogEventsPage, LogsApi } from '../../aws/logs.js';
 import { awsErrorName } from '../../errors.js';
+import { networkErrorCode } from '../../net-errors.js';
 import { denied } from './access.js';
 
 /** One log event as sgn prints it (GetLogEvents and FilterLogEvents events both fit). */
@@ -29,17 +30,21 @@ export interface ReaderDeps {
 /** Reads a stream from where it last stopped up to its current end, handing on each page. */
 export interface LogReader {
   drain(target: LogTarget, emit: (events: LogEvent[]) => Promise<void>): Promise<DrainResult>;
+  /**
+   * Starts reading the first page of a stream the caller expects to drain first (while it still
+   * asks CodeBuild which stream that is): drain uses it if it is that target, else drops it.
+   */
+  prefetch?(target: LogTarget): void;
 }
 
 const throttlingNames = new Set(['ThrottlingException', 'Throttling', 'ThrottledException', 'TooManyRequestsException', 'RequestLimitExceeded', 'LimitExceededException']);
 const transientNames = new Set(['ServiceUnavailableException', 'ServiceUnavailable', 'InternalFailure', 'InternalServerError', 'RequestTimeout', 'RequestTimeoutException', 'TimeoutError']);
-const networkCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET']);
 
 /** True for errors worth waiting out: throttling, 5xx, dropped connections. */
 export function isTransient(e: unknown): boolean {
   const name = awsErrorName(e) ?? '';
-  const err = e as { code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
-  return throttlingNames.has(name) || transientNames.has(name) || networkCodes.has(err?.code ?? '') || (err?.$metadata?.httpStatusCode ?? 0) >= 500 || Boolean(err?.$retryable);
+  const err = e as { $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
+  return throttlingNames.has(name) || transientNames.has(name) || networkErrorCode(e) !== undefined || (err?.$metadata?.httpStatusCode ?? 0) >= 500 || Boolean(err?.$retryable);
 }
 
 /**
@@ -65,49 +70,74 @@ export async function withBackoff<T>(fn: () => Promise<T>, what: string, deps: R
   }
 }
 
+/** Events handed on at a time from a page: about 65 KB of output, under V8's large-object size. */
+const emitBatch = 500;
+
 const sameTarget = (a: LogTarget | undefined, b: LogTarget) => a?.group === b.group && a.stream === b.stream;
+
+/** A request started ahead of need: its failure is kept for whoever awaits it, never unhandled. */
+function ahead<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
 
 /**
  * Reads a build's own stream with GetLogEvents, forward from the head (or `startTime`). Its token
  * is the position: a page may be empty while more events follow (keep going with the new token),
  * and the same token coming back means the end of the stream for now. After a throttle or fault
- * it resumes from the last token, so no line is printed twice or skipped.
+ * it resumes from the last token, so no line is printed twice or skipped. The next page is on
+ * its way while one is printed (its token is known), so a long log costs one round trip per
+ * page, not one round trip plus the printing.
  */
 export function streamReader(api: LogsApi, opts: { startTime?: number }, deps: ReaderDeps): LogReader {
   let token: string | undefined;
   let current: LogTarget | undefined;
+  let early: { target: LogTarget; page: Promise<LogEventsPage> } | undefined;
+  const fetch = (target: LogTarget, nextToken: string | undefined) =>
+    ahead(
+      withBackoff(
+        () =>
+          api.getLogEventsPage(
+            // startFromHead must be true whenever a nextToken is passed (the API says so), and
+            // startTime is passed on every page so the token stays within the same range.
+            { logGroupName: target.group, logStreamName: target.stream, startFromHead: true, startTime: opts.startTime, nextToken },
+            { signal: deps.signal },
+          ),
+        'GetLogEvents',
+        deps,
+      ),
+    );
   return {
+    prefetch(target) {
+      if (current === undefined) early = { target: { ...target }, page: fetch(target, undefined) };
+    },
     async drain(target, emit) {
       if (!sameTarget(current, target)) {
         current = { ...target };
         token = undefined;
       }
+      const first = early && sameTarget(early.target, target) && token === undefined ? early.page : undefined;
+      early = undefined;
       let events = 0;
+      let pending = first ?? fetch(target, token);
       for (;;) {
         let page;
         try {
-          page = await withBackoff(
-            () =>
-              api.getLogEvents(
-                // startFromHead must be true whenever a nextToken is passed (the API says so), and
-                // startTime is passed on every page so the token stays within the same range.
-                { logGroupName: target.group, logStreamName: target.stream, startFromHead: true, startTime: opts.startTime, nextToken: token },
-                { signal: deps.signal },
-              ),
-            'GetLogEvents',
-            deps,
-          );
+          page = await pending;
         } catch (e) {
           if (awsErrorName(e) === 'ResourceNotFoundException') return { events, missing: true };
           throw denied(e, 'logs:GetLogEvents', `reading ${target.group} ${target.stream}`) ?? e;
         }
-        const got = page.events ?? [];
-        if (got.length) {
-          await emit(got);
-          events += got.length;
-        }
         const next = page.nextForwardToken;
-        if (!next || next === token) return { events, missing: false };
+        const more = Boolean(next) && next !== token;
+        if (more) pending = fetch(target, next);
+        // The page came whole (a retry never hands on part of one twice); it is decoded and
+        // handed on a batch at a time, so that a page of 10,000 events never lives as objects.
+        for (const batch of page.batches(emitBatch)) {
+          await emit(batch);
+          events += batch.length;
+        }
+        if (!more) return { events, missing: false };
         token = next;
       }
     },

@@ -3,7 +3,7 @@ import type { CodeBuildApi } from '../../aws/codebuild.js';
 import type { LogsApi } from '../../aws/logs.js';
 import { fillPattern, type Settings } from '../../settings/schema.js';
 import { ExitCode, InterruptedError, SgnError, UsageError } from '../../errors.js';
-import { filterReader, streamReader, type DrainResult, type LogTarget, type ReaderDeps } from './reader.js';
+import { filterReader, streamReader, type DrainResult, type LogReader, type LogTarget, type ReaderDeps } from './reader.js';
 import { buildNotFound, closeNames, describeBuild, describeEnding, failedPhase, getBuild, isEnded, latestBuildId, listProjectNames, ProjectNotFound, type Build } from './builds.js';
 import { PipeClosed } from './output.js';
 import { lastEvents, phaseSelector } from './select.js';
@@ -57,9 +57,11 @@ export interface TailResult {
 export async function tailBuildLogs(deps: TailDeps, opts: LogsTailOptions): Promise<TailResult> {
   let build: Build | undefined;
   const result = (b: Build, exitCode: number): TailResult => ({ build: b.id ?? '?', status: b.buildStatus ?? 'UNKNOWN', ended: isEnded(b), exitCode });
+  // --failed and --tail read their part of the log their own way; the rest reads from the start.
+  const reader = opts.failed || opts.tail !== undefined ? undefined : logReader(deps, opts);
   try {
-    build = await findBuild(deps, opts);
-    return result(build, await printBuild(deps, opts, build));
+    build = await findBuild(deps, opts, reader);
+    return result(build, reader ? await printBuild(deps, opts, build, reader) : await printSelected(deps, opts, build));
   } catch (e) {
     if (e instanceof PipeClosed) return { build: build?.id ?? '?', status: build?.buildStatus ?? 'UNKNOWN', ended: build ? isEnded(build) : false, exitCode: ExitCode.ok };
     if (deps.signal.aborted) {
@@ -78,7 +80,22 @@ function projectOfCodebuildName(pattern: string, name: string): string {
   return pattern.includes('{project}') && name.length > pre.length + suf.length && name.startsWith(pre) && name.endsWith(suf) ? name.slice(pre.length, name.length - suf.length) : name;
 }
 
-async function findBuild(deps: TailDeps, opts: LogsTailOptions): Promise<Build> {
+function logReader(deps: TailDeps, opts: LogsTailOptions): LogReader {
+  const startTime = opts.since?.getTime();
+  return opts.filter ? filterReader(deps.logs, { startTime, pattern: opts.filter }, deps) : streamReader(deps.logs, { startTime }, deps);
+}
+
+/**
+ * While CodeBuild is asked about a build, its log's first page is asked for too, where a build
+ * with CodeBuild's default log settings writes it (the logGroup setting, the id's UUID part):
+ * the first line comes one round trip sooner. A build that logs elsewhere costs one request.
+ */
+function readAhead(deps: TailDeps, reader: LogReader | undefined, project: string | undefined, id: string): void {
+  if (!reader?.prefetch || project === undefined) return;
+  reader.prefetch({ group: logGroupOf(deps.settings, project), stream: id.slice(id.indexOf(':') + 1) });
+}
+
+async function findBuild(deps: TailDeps, opts: LogsTailOptions, reader?: LogReader): Promise<Build> {
   const { settings } = deps;
   const fullId = opts.build?.includes(':') ? opts.build : undefined;
   const cbProject = opts.project !== undefined ? codebuildName(settings, opts.project) : fullId!.slice(0, fullId!.indexOf(':'));
@@ -86,6 +103,7 @@ async function findBuild(deps: TailDeps, opts: LogsTailOptions): Promise<Build> 
     const id = fullId ?? `${cbProject}:${opts.build}`;
     const owner = id.slice(0, id.indexOf(':'));
     if (owner !== cbProject) throw new UsageError(`Build ${id} belongs to CodeBuild project ${owner}, not ${cbProject}.`, 'Drop the project argument, or pass a build of that project.');
+    readAhead(deps, reader, opts.project ?? owner, id);
     const b = await getBuild(deps.codebuild, id, deps);
     if (!b) throw buildNotFound(id, await deps.region());
     return b;
@@ -94,6 +112,7 @@ async function findBuild(deps: TailDeps, opts: LogsTailOptions): Promise<Build> 
   let latest: Build | undefined;
   try {
     const id = await latestBuildId(deps.codebuild, cbProject, deps);
+    if (id && !opts.wait) readAhead(deps, reader, project, id);
     latest = id ? await getBuild(deps.codebuild, id, deps) : undefined;
   } catch (e) {
     if (e instanceof ProjectNotFound) throw await unknownProject(deps, project, cbProject);
@@ -153,13 +172,10 @@ function say(deps: TailDeps, level: 'info' | 'warn' | 'success' | 'error', code:
   deps.report.emit({ level, code, message });
 }
 
-async function printBuild(deps: TailDeps, opts: LogsTailOptions, first: Build): Promise<number> {
-  if (opts.failed || opts.tail !== undefined) return printSelected(deps, opts, first);
+async function printBuild(deps: TailDeps, opts: LogsTailOptions, first: Build, reader: LogReader): Promise<number> {
   let build = first;
   const id = build.id!;
   const project = opts.project ?? build.projectName ?? id.slice(0, id.indexOf(':'));
-  const startTime = opts.since?.getTime();
-  const reader = opts.filter ? filterReader(deps.logs, { startTime, pattern: opts.filter }, deps) : streamReader(deps.logs, { startTime }, deps);
   let printed = 0;
   const emit = (events: LogEvent[]) => {
     printed += events.length;

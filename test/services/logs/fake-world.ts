@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Build } from '@aws-sdk/client-codebuild';
 import type { GetLogEventsCommandInput, GetLogEventsCommandOutput } from '@aws-sdk/client-cloudwatch-logs';
 import type { LogsApi } from '../../../src/aws/logs.js';
+import { decodedPage } from '../../../src/aws/log-events-page.js';
 import type { CodeBuildApi } from '../../../src/aws/codebuild.js';
 import { IO } from '../../../src/io.js';
 import { loadSettings } from '../../../src/settings/load.js';
@@ -39,26 +40,29 @@ export class FakeStream {
   }
 
   readonly api: LogsApi = strictFake<LogsApi>('LogsApi', {
-    getLogEvents: async (input) => {
-      this.calls.push(input);
-      if (input.startFromHead !== true) throw new Error('GetLogEvents without startFromHead: true');
-      const fault = this.failOn.get(this.calls.length) ?? this.faults.shift();
-      if (fault) throw fault;
-      if (!this.exists) throw awsError('ResourceNotFoundException');
-      const at = input.nextToken ? Number(/^f\/(\d+)\//.exec(input.nextToken)![1]) : 0;
-      const out = (events: { timestamp: number; message: string }[], token: string) => ({ events, nextForwardToken: token, nextBackwardToken: 'b/0', $metadata: {} }) as GetLogEventsCommandOutput;
-      if (this.emptyPages > 0) {
-        this.emptyPages--;
-        return out([], `f/${at}/${++this.salt}`);
-      }
-      const page = this.events.slice(at, at + this.pageSize);
-      if (page.length === 0) return out([], input.nextToken ?? `f/${at}/${++this.salt}`);
-      return out(page, `f/${at + page.length}/${++this.salt}`);
-    },
+    // The real adapter decodes a page lazily from its bytes; the fake hands the same events over.
+    getLogEventsPage: async (input) => decodedPage(await this.getLogEvents(input)),
     filterLogEvents: async () => {
       throw new Error('unexpected FilterLogEvents call');
     },
   });
+
+  private async getLogEvents(input: GetLogEventsCommandInput): Promise<GetLogEventsCommandOutput> {
+    this.calls.push(input);
+    if (input.startFromHead !== true) throw new Error('GetLogEvents without startFromHead: true');
+    const fault = this.failOn.get(this.calls.length) ?? this.faults.shift();
+    if (fault) throw fault;
+    if (!this.exists) throw awsError('ResourceNotFoundException');
+    const at = input.nextToken ? Number(/^f\/(\d+)\//.exec(input.nextToken)![1]) : 0;
+    const out = (events: { timestamp: number; message: string }[], token: string) => ({ events, nextForwardToken: token, nextBackwardToken: 'b/0', $metadata: {} }) as GetLogEventsCommandOutput;
+    if (this.emptyPages > 0) {
+      this.emptyPages--;
+      return out([], `f/${at}/${++this.salt}`);
+    }
+    const page = this.events.slice(at, at + this.pageSize);
+    if (page.length === 0) return out([], input.nextToken ?? `f/${at}/${++this.salt}`);
+    return out(page, `f/${at + page.length}/${++this.salt}`);
+  }
 }
 
 /** A fake CodeBuild holding one build whose status the test moves. */

@@ -74,6 +74,39 @@ describe('logs tail: reading a stream (fake CloudWatch for faults moto cannot ma
     );
   });
 
+  it('given a long stream, when draining, then the next page is asked for while a page is printed (one round trip per page)', async () => {
+    const s = new FakeStream();
+    s.append(7);
+    const askedAtEmit: number[] = [];
+    const reader = streamReader(s.api, {}, quietDeps());
+    await reader.drain(target, async () => void askedAtEmit.push(s.calls.length));
+    // Pages 1-3, 4-6, 7: when each is printed, the request after it is already out.
+    assert.deepEqual(askedAtEmit, [2, 3, 4]);
+    assert.equal(s.calls.length, 4);
+  });
+
+  it('given a first page read ahead for the stream then drained, then it is used, not asked for again; read ahead for another stream, it is dropped', async () => {
+    const s = new FakeStream();
+    s.append(2);
+    const got: string[] = [];
+    const emit = async (events: LogEvent[]) => void got.push(...events.map((e) => e.message!));
+    const reader = streamReader(s.api, {}, quietDeps());
+    reader.prefetch!(target);
+    assert.equal(s.calls.length, 1, 'asked at once');
+    assert.equal((await reader.drain(target, emit)).events, 2);
+    assert.deepEqual(s.calls.map((c) => c.nextToken), [undefined, 'f/2/1']);
+    assert.deepEqual(got, ['line 1\n', 'line 2\n']);
+
+    const other = new FakeStream();
+    other.append(1);
+    const reader2 = streamReader(other.api, {}, quietDeps());
+    reader2.prefetch!({ ...target, stream: 'guessed-wrong' });
+    const got2: string[] = [];
+    await reader2.drain(target, async (events) => void got2.push(...events.map((e) => e.message!)));
+    assert.deepEqual(other.calls.map((c) => c.logStreamName), ['guessed-wrong', 'abc', 'abc']);
+    assert.deepEqual(got2, ['line 1\n']);
+  });
+
   it('given a stream that does not exist yet, then the drain says missing instead of failing', async () => {
     const s = new FakeStream();
     s.exists = false;
@@ -112,7 +145,7 @@ describe('logs tail: reading a stream (fake CloudWatch for faults moto cannot ma
 
   it('given AccessDenied on GetLogEvents, then the error names the missing permission', async () => {
     const api: LogsApi = strictFake<LogsApi>('LogsApi', {
-      getLogEvents: async () => {
+      getLogEventsPage: async () => {
         throw awsError('AccessDeniedException');
       },
       filterLogEvents: async () => {
@@ -179,6 +212,33 @@ describe('logs tail: following with fakes (throttling and empty pages while the 
     assert.equal(stdout.text(), s.events.map((e) => e.message).join(''));
     assert.match(stdout.text(), /last 12\nlast 13\n$/);
     assert.match(stderr.text(), /✓ Build web:0b6e1c52-5d0e-4c6a-9a55-2f1b8f1c8a11 \(#7\) SUCCEEDED in 1m30s\./);
+  });
+
+  it('given the latest build, then its log is asked for while CodeBuild is asked about the build (the first line after two round trips, not three)', async () => {
+    const s = new FakeStream();
+    const cb = new FakeCodeBuild();
+    s.append(4);
+    cb.finish('SUCCEEDED');
+    let askedBeforeBatch = -1;
+    cb.onBatch = () => (askedBeforeBatch = s.calls.length);
+    const { deps, stdout } = fakeDeps(s, cb, () => undefined);
+    assert.equal((await tailBuildLogs(deps, base)).exitCode, 0);
+    assert.equal(askedBeforeBatch, 1);
+    assert.equal(s.calls[0].logGroupName, '/aws/codebuild/web');
+    assert.equal(s.calls[0].logStreamName, '0b6e1c52-5d0e-4c6a-9a55-2f1b8f1c8a11');
+    assert.equal(stdout.text(), 'line 1\nline 2\nline 3\nline 4\n');
+  });
+
+  it('given a build that logs to another group than the logGroup setting, then the page read ahead is dropped and the build\'s own stream printed', async () => {
+    const s = new FakeStream();
+    const cb = new FakeCodeBuild();
+    s.append(2);
+    cb.finish('SUCCEEDED');
+    cb.build = { ...cb.build, logs: { groupName: '/custom/web-builds', streamName: 'own-stream' } };
+    const { deps, stdout } = fakeDeps(s, cb, () => undefined);
+    assert.equal((await tailBuildLogs(deps, base)).exitCode, 0);
+    assert.deepEqual(s.calls.map((c) => `${c.logGroupName} ${c.logStreamName}`).slice(0, 2), ['/aws/codebuild/web 0b6e1c52-5d0e-4c6a-9a55-2f1b8f1c8a11', '/custom/web-builds own-stream']);
+    assert.equal(stdout.text(), 'line 1\nline 2\n');
   });
 
   it('given the last lines land between a quiet poll and the status check that sees the end, then they are still printed', async () => {
