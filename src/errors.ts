@@ -178,3 +178,12 @@ export function explainServiceFault(e: unknown, what: string): SgnError | undefi
   }
   return undefined;
 }
+
+/**
+ * Any error in words, as the reporting point puts it: sgn's own, an AWS answer explained (access
+ * denied, not found, credentials), or a service that kept throttling or failing (5xx); undefined
+ * for a bug. For places that go on without a call and say why (doctor, render, lint).
+ */
+export function explainError(e: unknown, what: string): SgnError | undefined {
+  return e instanceof SgnError ? e : (explainAwsError(e, what) ?? explainServiceFault(e, what));
+}

@@ -20,17 +20,66 @@ export class NetworkError extends Error {
 
   /** A fresh attempt may well succeed: the fault was quick and probably a blip. Timeouts are not retried. */
   get retryable(): boolean {
-    return this.kind === 'refused' || this.kind === 'reset' || this.kind === 'truncated' || (this.kind === 'dns' && this.code === 'EAI_AGAIN');
+    return isRetryableFault(this.kind, this.code);
   }
 }
 
+/** The one rule of which network faults are worth another attempt: the quick ones (not timeouts, not a name that does not exist). */
+export function isRetryableFault(kind: NetFaultKind, code: string | undefined): boolean {
+  return kind === 'refused' || kind === 'reset' || kind === 'truncated' || (kind === 'dns' && code === 'EAI_AGAIN');
+}
+
 const tlsCodes = /^(CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|ERR_TLS_|ERR_SSL_|EPROTO$|HOSTNAME_MISMATCH|ERR_OSSL)/;
+
+/**
+ * The one list of socket-level error codes sgn knows (Node's net/dns/stream and undici's), and
+ * what each means. Every client and service asks here instead of keeping its own copy.
+ */
+const codeKinds: Record<string, NetFaultKind> = {
+  ECONNREFUSED: 'refused',
+  ENOTFOUND: 'dns',
+  EAI_AGAIN: 'dns',
+  ETIMEDOUT: 'connect-timeout',
+  ECONNABORTED: 'connect-timeout',
+  EHOSTUNREACH: 'connect-timeout',
+  ENETUNREACH: 'connect-timeout',
+  ECONNRESET: 'reset',
+  EPIPE: 'reset',
+  UND_ERR_SOCKET: 'reset',
+  ERR_STREAM_PREMATURE_CLOSE: 'truncated',
+};
+
+/** Codes of a connection that broke off once a request was under way (the peer may have acted on it). */
+const droppedCodes = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+/** Codes meaning no byte of the request reached the server: nothing can have happened there. */
+const notSentCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 function errorCode(e: unknown): string | undefined {
   const err = e as { code?: unknown; cause?: { code?: unknown } } | null;
   if (typeof err?.code === 'string') return err.code;
   if (typeof err?.cause?.code === 'string') return err.cause.code;
   return undefined;
+}
+
+/** The socket-level code of an error (its own or its cause's) when it is one sgn knows; undefined otherwise. */
+export function networkErrorCode(e: unknown): string | undefined {
+  const code = errorCode(e);
+  return code !== undefined && (code in codeKinds || tlsCodes.test(code)) ? code : undefined;
+}
+
+/** True when a transfer broke off midway (reset, timed out, closed early): a fresh attempt may succeed. */
+export function isDroppedConnection(e: unknown): boolean {
+  if (e instanceof NetworkError) return e.kind === 'reset' || e.kind === 'truncated';
+  const err = e as { code?: unknown; message?: unknown } | null;
+  return (typeof err?.code === 'string' && droppedCodes.has(err.code)) || err?.message === 'aborted';
+}
+
+/** True when the request cannot have reached the server (refused, no DNS answer, no route, TLS refused). */
+export function neverSent(e: unknown): boolean {
+  if (e instanceof NetworkError) return e.kind === 'refused' || e.kind === 'dns' || e.kind === 'tls' || (e.kind === 'connect-timeout' && e.code !== 'ETIMEDOUT' && e.code !== 'ECONNABORTED');
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (notSentCodes.has(code) || tlsCodes.test(code));
 }
 
 /** The hint for a TLS failure: a corporate proxy or private CA is the usual cause. */
@@ -48,12 +97,13 @@ export function classifyNetworkError(e: unknown, host: string, opts: { midAnswer
   if (code === 'ECONNREFUSED') return make('refused', `connection refused by ${host}`);
   if (code === 'ENOTFOUND') return make('dns', `the name ${host.replace(/:\d+$/, '')} could not be resolved (DNS)`);
   if (code === 'EAI_AGAIN') return make('dns', `the DNS lookup of ${host.replace(/:\d+$/, '')} failed for now (EAI_AGAIN)`);
-  if (code === 'ETIMEDOUT' || code === 'ECONNABORTED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
+  const kind = code === undefined ? undefined : codeKinds[code];
+  if (kind === 'connect-timeout') {
     return make('connect-timeout', code === 'ETIMEDOUT' || code === 'ECONNABORTED' ? `no connection to ${host} could be made (timed out)` : `${host} cannot be reached from this network (${code})`);
   }
   if (code && tlsCodes.test(code)) return make('tls', `the TLS connection to ${host} failed: ${message || code}`);
   if (code?.startsWith('HPE_') || /Parse Error/i.test(message)) return make('not-http', `${host} answered with something that is not HTTP`);
-  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'UND_ERR_SOCKET' || message === 'aborted' || message === 'socket hang up') {
+  if (kind === 'reset' || kind === 'truncated' || message === 'aborted' || message === 'socket hang up') {
     return opts.midAnswer || message === 'aborted' || code === 'ERR_STREAM_PREMATURE_CLOSE'
       ? make('truncated', `${host} broke off its answer midway (the connection closed before the whole body arrived)`)
       : make('reset', `${host} closed the connection without answering`);

@@ -1,6 +1,6 @@
 import type { ChalkInstance } from 'chalk';
 import type { Streams } from './io.js';
-import { ExitCode, SgnError, explainAwsError, explainServiceFault, awsErrorName } from './errors.js';
+import { ExitCode, explainError, awsErrorName } from './errors.js';
 
 /** Words longer than this (a pasted file, a runaway argument) are shortened in messages. */
 const longestWord = 160;
@@ -15,7 +15,7 @@ export function shortenLongWords(text: string): string {
  * "unexpected error" line for bugs; stack traces, causes and AWS request ids only with --debug.
  */
 export function reportError(streams: Streams, e: unknown, opts: { debug: boolean; color?: ChalkInstance; json?: boolean }): number {
-  const known = e instanceof SgnError ? e : (explainAwsError(e, 'talking to AWS') ?? explainServiceFault(e, 'talking to AWS'));
+  const known = explainError(e, 'talking to AWS');
   if (opts.json) {
     const error = known
       ? { code: known.code, message: shortenLongWords(known.message), hint: known.hint ? shortenLongWords(known.hint) : null, exitCode: known.exitCode }

@@ -48,3 +48,21 @@ export function createAwsApis(factory: AwsFactory): AwsApis {
     region: () => factory.region(),
   };
 }
+
+/**
+ * An adapter whose operations wait for the real one: a command that needs several SDK clients
+ * sends the requests of each as soon as its own module has loaded, instead of after all of them.
+ */
+export function deferred<T extends object>(get: () => Promise<T>): T {
+  return new Proxy({} as T, {
+    get: (_, prop) => {
+      // Not a thenable: `await adapter` must give the adapter.
+      if (prop === 'then' || typeof prop === 'symbol') return undefined;
+      return async (...args: unknown[]) => {
+        const api = await get();
+        const op = Reflect.get(api, prop) as (...a: unknown[]) => unknown;
+        return op.apply(api, args);
+      };
+    },
+  });
+}

@@ -10,6 +10,7 @@ import type {
   QueryCommandOutput,
   ScanCommandInput,
   ScanCommandOutput,
+  TransactWriteItemsCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import type { AwsFactory } from './clients.js';
 
@@ -23,6 +24,8 @@ export interface DynamoApi {
   putItem(input: PutItemCommandInput): Promise<void>;
   deleteItem(input: DeleteItemCommandInput): Promise<void>;
   describeTable(input: DescribeTableCommandInput): Promise<DescribeTableCommandOutput>;
+  /** All or nothing; a failed condition cancels all (TransactionCanceledException with CancellationReasons). */
+  transactWriteItems(input: TransactWriteItemsCommandInput): Promise<void>;
 }
 
 /** The real DynamoDB client behind DynamoApi. */
@@ -35,5 +38,6 @@ export async function dynamoApi(aws: AwsFactory): Promise<DynamoApi> {
     putItem: async (input) => void (await client.send(new sdk.PutItemCommand(input))),
     deleteItem: async (input) => void (await client.send(new sdk.DeleteItemCommand(input))),
     describeTable: (input) => client.send(new sdk.DescribeTableCommand(input)),
+    transactWriteItems: async (input) => void (await client.send(new sdk.TransactWriteItemsCommand(input))),
   };
 }

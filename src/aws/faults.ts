@@ -136,7 +136,10 @@ export interface FaultContext {
   env: NodeJS.ProcessEnv;
 }
 
-const hostOf = (e: unknown): string | undefined => (e as { $sgnHost?: string } | null)?.$sgnHost;
+/** The host an error's (or a streamed answer's) request went to, when the per-attempt middleware saw it. */
+export function hostOf(e: unknown): string | undefined {
+  return (e as { $sgnHost?: string } | null)?.$sgnHost;
+}
 
 /** The host an error's request went to (set by the per-attempt middleware). */
 export function tagHost(e: unknown, host: string): void {
@@ -252,6 +255,54 @@ function unreachable(service: string, host: string, what: string, fault: Network
   return new AwsUnreachableError(`${service} cannot be reached at ${host}: ${what}.`, hint, fault);
 }
 
+/**
+ * Reads a streamed answer's body (S3 GetObject) as the SDK's own requests are bounded: it must
+ * keep moving (nothing for `idleMs`: fail) and end within `deadlineMs`; a body cut short, a reset
+ * or a stall becomes the taxonomy's sentence naming the service and the host.
+ */
+export async function readBodyWithin(
+  body: AsyncIterable<Buffer> & { destroy?: (e?: Error) => void },
+  c: { service: string; host?: string; idleMs: number; deadlineMs: number; onChunk?: (chunk: Buffer) => void },
+): Promise<Buffer> {
+  const service = serviceNames[c.service] ?? c.service;
+  const host = c.host ?? `the ${service} endpoint`;
+  const chunks: Buffer[] = [];
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  let fault: NetworkError | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    const left = c.deadlineMs - (performance.now() - started);
+    const idle = c.idleMs <= left;
+    timer = setTimeout(
+      () => {
+        fault = idle
+          ? new NetworkError('idle', host, `${host} stopped sending in the middle of its answer (nothing for ${Math.round(c.idleMs / 1000)} s)`, 'ETIMEDOUT')
+          : new NetworkError('slow', host, `${host} did not finish its answer within ${Math.round(c.deadlineMs / 1000)} s`, 'ETIMEDOUT');
+        body.destroy?.(fault);
+      },
+      Math.max(0, Math.min(c.idleMs, left)),
+    );
+  };
+  try {
+    arm();
+    for await (const chunk of body) {
+      c.onChunk?.(chunk);
+      chunks.push(chunk);
+      arm();
+    }
+    return Buffer.concat(chunks);
+  } catch (e) {
+    body.destroy?.();
+    if (e instanceof SgnError) throw e;
+    const net = fault ?? classifyNetworkError(e, host, { midAnswer: true });
+    if (net) throw unreachable(service, host, net.message, net);
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A short reason for a retry announcement, naming the host. */
 function retryReason(e: unknown, service: string): string {
   const host = hostOf(e) ?? `the ${serviceNames[service] ?? service} endpoint`;
@@ -324,7 +375,10 @@ export function installFaultHandling(client: MiddlewareClient, c: Omit<FaultCont
             : new Promise<never>((_, reject) => {
                 timer = setTimeout(() => reject(new NetworkError('slow', host, `${host} did not finish its answer within ${Math.round(deadline / 1000)} s`, 'ETIMEDOUT')), deadline);
               });
-        return await (overdue ? Promise.race([next(args), overdue]) : next(args));
+        const result = (await (overdue ? Promise.race([next(args), overdue]) : next(args))) as { output?: unknown };
+        // A streamed body (S3 GetObject) is read after this returns: its faults name this host too.
+        tagHost(result?.output, host);
+        return result;
       } catch (e) {
         if (proxy && (e as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode === 407) {
           throw ProxyError.refused({ host: proxy.host, from: proxy.from, credentials: Boolean(proxy.authorization) }, host, 407, 'Proxy Authentication Required');

@@ -1,4 +1,4 @@
-import type { GetFunctionCommandInput, GetFunctionCommandOutput, InvokeCommandInput, InvokeCommandOutput } from '@aws-sdk/client-lambda';
+import type { GetFunctionCommandInput, GetFunctionCommandOutput, GetFunctionConfigurationCommandInput, GetFunctionConfigurationCommandOutput, InvokeCommandInput, InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import type { AwsFactory } from './clients.js';
 
 /** The Lambda operations sgn uses, named after the SDK's. Services take this, tests fake it. */
@@ -6,6 +6,8 @@ export interface LambdaApi {
   /** One Invoke request; `abortSignal` closes the connection (the function keeps running). */
   invoke(input: InvokeCommandInput, opts?: { abortSignal?: AbortSignal }): Promise<InvokeCommandOutput>;
   getFunction(input: GetFunctionCommandInput): Promise<GetFunctionCommandOutput>;
+  /** The function's configuration only (its timeout); `abortSignal` drops a request nobody waits for any more. */
+  getFunctionConfiguration(input: GetFunctionConfigurationCommandInput, opts?: { abortSignal?: AbortSignal }): Promise<GetFunctionConfigurationCommandOutput>;
 }
 
 /**
@@ -18,5 +20,6 @@ export async function lambdaApi(aws: AwsFactory, opts: { forLongInvoke?: boolean
   return {
     invoke: (input, o) => client.send(new sdk.InvokeCommand(input), o?.abortSignal ? { abortSignal: o.abortSignal } : {}),
     getFunction: (input) => client.send(new sdk.GetFunctionCommand(input)),
+    getFunctionConfiguration: (input, o) => client.send(new sdk.GetFunctionConfigurationCommand(input), o?.abortSignal ? { abortSignal: o.abortSignal } : {}),
   };
 }

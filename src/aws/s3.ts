@@ -15,7 +15,8 @@ import type {
   PutObjectCommandInput,
   PutObjectCommandOutput,
 } from '@aws-sdk/client-s3';
-import type { AwsFactory } from './clients.js';
+import { awsLimits, type AwsFactory } from './clients.js';
+import { hostOf, readBodyWithin } from './faults.js';
 
 /** GetObject's answer with the body read into memory (config files are small). */
 export type S3Object = Omit<GetObjectCommandOutput, 'Body'> & { Body: Uint8Array };
@@ -52,20 +53,21 @@ export async function s3Api(aws: AwsFactory): Promise<S3Api> {
         body?.destroy?.();
         throw new ObjectTooLargeError(out.ContentLength ?? 0);
       }
-      const chunks: Buffer[] = [];
       let size = 0;
-      if (body) {
-        for await (const chunk of body as AsyncIterable<Buffer>) {
-          size += chunk.length;
-          // Content-Length can lie (content-encoding): count what actually arrives too.
-          if (opts.maxBytes !== undefined && size > opts.maxBytes) {
-            body.destroy?.();
-            throw new ObjectTooLargeError(size);
-          }
-          chunks.push(chunk);
-        }
-      }
-      return { ...out, Body: new Uint8Array(Buffer.concat(chunks)) };
+      const bytes = body
+        ? await readBodyWithin(body as AsyncIterable<Buffer> & { destroy?: () => void }, {
+            service: 's3',
+            host: hostOf(out),
+            idleMs: awsLimits.requestTimeoutMs,
+            deadlineMs: awsLimits.requestTimeoutMs,
+            onChunk: (chunk) => {
+              size += chunk.length;
+              // Content-Length can lie (content-encoding): count what actually arrives too.
+              if (opts.maxBytes !== undefined && size > opts.maxBytes) throw new ObjectTooLargeError(size);
+            },
+          })
+        : Buffer.alloc(0);
+      return { ...out, Body: new Uint8Array(bytes) };
     },
     getObjectTagging: (input) => client.send(new sdk.GetObjectTaggingCommand(input)),
     headObject: (input) => client.send(new sdk.HeadObjectCommand(input)),

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Context } from '../context.js';
-import { UsageError } from '../errors.js';
+import { UsageError, explainError } from '../errors.js';
 import type { EnvTarget, RenderDeps } from '../services/render/render.js';
 
 /** What render and lint share: where the checkout is and which project it is. */
@@ -53,7 +53,14 @@ export async function renderDeps(ctx: Context, opts: CheckoutOptions): Promise<R
         return `${account}.dkr.ecr.${region}.amazonaws.com`;
       } catch (e) {
         ctx.debug(`registry: ${(e as Error).message}`);
-        ctx.io.emit({ level: 'warn', code: 'render.registry-unknown', message: 'Could not ask AWS for the account, so the image shows ACCOUNT.dkr.ecr.REGION.amazonaws.com. Set it: sgn config set ecrRegistry <host>, or log in to AWS.' });
+        // Say why (the taxonomy's sentence names the service and the host that failed).
+        const known = explainError(e, 'asking STS for the account');
+        const why = (known?.message ?? (e as Error).message).replace(/\.$/, '');
+        ctx.io.emit({
+          level: 'warn',
+          code: 'render.registry-unknown',
+          message: `Could not ask AWS for the account (${why}), so the image shows ACCOUNT.dkr.ecr.REGION.amazonaws.com. Set it: sgn config set ecrRegistry <host>, or log in to AWS.`,
+        });
         return 'ACCOUNT.dkr.ecr.REGION.amazonaws.com';
       }
     },

@@ -41,16 +41,19 @@ export function validateTag(tag: string): void {
 
 /** Builds the deploy's narrow dependencies from the composition root (shared by deploy and rollback). */
 export async function executeDeploy(ctx: Context, opts: DeployOptions): Promise<DeployResult> {
-  const [{ deploy }, { deployReporter }, { hostname }, cacheMod] = await Promise.all([
+  const [{ deploy }, { deployReporter }, { hostname }, cacheMod, { deferred }] = await Promise.all([
     import('../services/deploy/deploy.js'),
     import('./render/deploy.js'),
     import('node:os'),
     import('../services/releases/artifact-cache.js'),
+    import('../aws/apis.js'),
   ]);
   const { api } = ctx;
-  // The SDK modules load while the first requests are in flight; the long-invoke client only when needed.
-  const [db, sts, ecr, s3, region] = await Promise.all([api.dynamo(), api.sts(), api.ecr(), api.s3(), api.region()]);
-  if (!opts.dryRun) api.lambda({ forLongInvoke: true }).catch(() => undefined);
+  // Each service's requests leave as soon as its own SDK module has loaded (the region needs STS's);
+  // all of them start loading now, in the order the plan needs them.
+  for (const load of [api.dynamo, api.s3, api.ecr]) load().catch(() => undefined);
+  const region = await api.region();
+  const [db, sts, ecr, s3] = [deferred(api.dynamo), deferred(api.sts), deferred(api.ecr), deferred(api.s3)];
   const canPick = ctx.io.canPrompt;
   return deploy(
     {
@@ -62,15 +65,16 @@ export async function executeDeploy(ctx: Context, opts: DeployOptions): Promise<
       pick: canPick ? async (question, choices) => (await ctx.prompter()).select(question, choices) : undefined,
       region,
       lambda: () => api.lambda({ forLongInvoke: true }),
-      functionTimeout: async (name) => (await (await api.lambda()).getFunction({ FunctionName: name })).Configuration?.Timeout,
+      // On the long-invoke client: asked early, it also opens the connection the invoke then reuses.
+      functionTimeout: async (name, signal) => (await (await api.lambda({ forLongInvoke: true })).getFunctionConfiguration({ FunctionName: name }, { abortSignal: signal })).Timeout,
       logs: () => api.logs(),
       settings: ctx.settings(),
       gate: async (input) => {
-        const [{ promotionGate, gateOff }, { setTimeout: delay }] = await Promise.all([import('../services/deploy/gate.js'), import('node:timers/promises')]);
+        const [{ openPromotionGate, gateOff }, { setTimeout: delay }] = await Promise.all([import('../services/deploy/gate.js'), import('node:timers/promises')]);
         const settings = ctx.settings();
-        if (!settings.promotionGate) return gateOff;
+        if (!settings.promotionGate) return async () => gateOff;
         const deps = { codepipeline: await api.codepipeline(), settings, region, now: ctx.now, signal: ctx.signal, sleep: (ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }), onRetry: (m: string) => ctx.debug(m) };
-        return promotionGate(deps, input);
+        return openPromotionGate(deps, input);
       },
       report: deployReporter(ctx.io, ctx.now),
       confirm: async (question, noTtyHint) => (await ctx.prompter()).confirm(question, { default: false, noTtyHint }),

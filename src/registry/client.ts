@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { Readable } from 'node:stream';
-import { NetworkError, type NetFaultKind } from '../net-errors.js';
+import { NetworkError, isRetryableFault, type NetFaultKind } from '../net-errors.js';
 import type { ProxyEnv } from '../net-proxy.js';
 import { withRetry } from '../retry.js';
 import { basicAuthorization, parseChallenge, repositoryScope, type Challenge, type Credentials } from './auth.js';
@@ -72,7 +72,7 @@ export class RegistryError extends Error {
 
   /** True for faults worth another attempt: throttling, server errors, quick network faults (not timeouts). */
   get retryable(): boolean {
-    if (this.status === 0) return this.network === undefined || this.network === 'refused' || this.network === 'reset' || this.network === 'truncated' || this.code === 'EAI_AGAIN';
+    if (this.status === 0) return this.network === undefined || isRetryableFault(this.network, this.code) || this.code === 'EAI_AGAIN';
     return this.status === 429 || this.status >= 500;
   }
 

@@ -1,5 +1,5 @@
 import type { AwsApis } from '../aws/apis.js';
-import { awsErrorName, explainAwsError, SgnError } from '../errors.js';
+import { SgnError, awsErrorName, explainError } from '../errors.js';
 import { fillPattern, type Settings } from '../settings/schema.js';
 
 export interface CheckResult {
@@ -100,8 +100,9 @@ export async function runChecks(aws: DoctorApis, settings: Settings, opts: { pro
   try {
     region = await aws.region();
   } catch (e) {
+    // The taxonomy says which: none set, one that is no region, a profile that does not exist.
     if (e instanceof SgnError) return [...proxyRow, { name: 'region', ok: false, detail: e.message, fix: e.hint }];
-    return [...proxyRow, { name: 'region', ok: false, detail: 'no AWS region is set', fix: 'Pass --region, set AWS_REGION, or `sgn config set region <region>`.' }];
+    return [...proxyRow, { name: 'region', ok: false, detail: 'no AWS region is set', fix: 'Pass --region eu-west-1, set AWS_REGION, or `sgn config set region eu-west-1`.' }];
   }
   const run = async (c: Check): Promise<CheckResult> => {
     try {
@@ -110,9 +111,9 @@ export async function runChecks(aws: DoctorApis, settings: Settings, opts: { pro
       if (notFoundNames.has(awsErrorName(e) ?? '') || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
         return { name: c.name, ok: false, ...c.notFound(region) };
       }
-      // Set-up problems (unknown profile, expired SSO...) already carry their sentence and hint.
-      if (e instanceof SgnError) return { name: c.name, ok: false, detail: e.message, fix: e.hint };
-      const known = explainAwsError(e, `checking ${c.name}`);
+      // A fault the taxonomy already put in words (set-up problems, unreachable, unreadable
+      // answers), or an AWS answer explained as the reporting point does: its sentence and hint.
+      const known = explainError(e, `checking ${c.name}`);
       return { name: c.name, ok: false, detail: known?.message ?? `${awsErrorName(e) ?? 'error'}: ${(e as Error).message}`, fix: known?.hint };
     }
   };

@@ -4,19 +4,19 @@ import type { LambdaApi } from '../../aws/lambda.js';
 import type { StsApi } from '../../aws/sts.js';
 import type { S3Api } from '../../aws/s3.js';
 import type { Progress, Reporter } from '../../io.js';
-import { CancelledError, ConflictError, InterruptedError, SgnError } from '../../errors.js';
+import { CancelledError, ConflictError, InterruptedError, SgnError, awsErrorName } from '../../errors.js';
 import { fillPattern, type Settings } from '../../settings/schema.js';
 import { formatAge, formatDuration } from '../../time.js';
 import { getRecord, tableError, type DeployRecord } from '../records.js';
 import { InvokeOutcomeUnknownError, invokeDeployer, type InvokeOptions, type InvokeResult } from './invoke.js';
-import { acquireDeployLock, describeHolder, type DeployLock } from './lock.js';
+import { acquireDeployLock, describeHolder, RecordsChangedError, unchangedCheck, type AcquireLockInput, type DeployLock } from './lock.js';
 import { invocationLines, watchDeployerLogs, type DeployerLogsApi } from './logs.js';
 import { promotePlan, readPromotion, releasePlan, type DeployOptions, type PromotePlan, type PlanDeps } from './plan.js';
 import { gateRefusal } from './gate.js';
 import { verifyPromotion } from './verify.js';
 import { cleanLeftovers } from './release.js';
 import { failurePhase, type DeployerError, type FailurePhase } from './failure.js';
-import { appendHistory, type HistoryEntry, type HistoryResult } from '../history/audit.js';
+import { appendHistory, historyId, type HistoryEntry, type HistoryResult } from '../history/audit.js';
 import type { ArtifactCache } from '../releases/artifact-cache.js';
 
 /** The narrow dependencies of a deploy; the command builds them from the composition root. */
@@ -32,8 +32,12 @@ export interface DeployDeps {
   pick?: (question: string, choices: { value: string; name: string }[]) => Promise<string>;
   /** The long-invoke Lambda adapter (one attempt, no timeout), built when first needed. */
   lambda: () => Promise<LambdaApi>;
-  /** Reads the function's configured timeout (a short-lived call), for a lock kept after Ctrl-C. */
-  functionTimeout: (name: string) => Promise<number | undefined>;
+  /**
+   * Reads the function's configured timeout, for a lock kept after Ctrl-C. Asked while the plan
+   * is read (on the long-invoke client, whose connection the invoke then reuses); `signal`
+   * drops it when the deploy ends first.
+   */
+  functionTimeout: (name: string, signal: AbortSignal) => Promise<number | undefined>;
   logs: () => Promise<DeployerLogsApi>;
   region: string;
   settings: Settings;
@@ -201,10 +205,23 @@ function historyResultOf(e: unknown): HistoryResult {
 
 /** `sgn deploy <project> <env>` (and `rollback`, `deploy --tag`): plan, confirm, lock, invoke once, verify. */
 export async function deploy(deps: DeployDeps, opts: DeployOptions): Promise<DeployResult> {
-  const { report, settings } = deps;
-  const planDeps = { db: deps.db, ecr: deps.ecr, sts: deps.sts, s3: deps.s3, cache: deps.cache, settings, region: deps.region, gate: deps.gate };
+  const { report } = deps;
   const mark = (what: string) => report.emit({ level: 'debug', code: 'deploy.timing', message: `${what} at ${Math.round(performance.now())} ms since start` });
   mark('deploy started');
+  // The function's timeout (only needed after Ctrl-C) is asked with the plan's first reads, on
+  // the long-invoke client: its connection is then open when the invoke is sent.
+  const prefetch = new AbortController();
+  const timeout = opts.dryRun ? Promise.resolve(undefined) : deps.functionTimeout(deps.settings.function, prefetch.signal).catch(() => undefined);
+  try {
+    return await planAndDeploy(deps, opts, mark, timeout);
+  } finally {
+    prefetch.abort();
+  }
+}
+
+async function planAndDeploy(deps: DeployDeps, opts: DeployOptions, mark: (what: string) => void, timeout: Promise<number | undefined>): Promise<DeployResult> {
+  const { report, settings } = deps;
+  const planDeps = { db: deps.db, ecr: deps.ecr, sts: deps.sts, s3: deps.s3, cache: deps.cache, settings, region: deps.region, gate: deps.gate };
   // Leftovers of killed rollbacks go while the plan is read (never on the critical path).
   const leftovers = cleanLeftovers(deps.db, settings.table, opts.project, { now: deps.now(), olderThanS: leftoverAgeS, report });
   const plan = await (opts.release
@@ -274,7 +291,7 @@ export async function deploy(deps: DeployDeps, opts: DeployOptions): Promise<Dep
   }
   if (deps.signal.aborted) throw new InterruptedError('Interrupted; nothing was deployed.');
 
-  const lock = await acquireDeployLock(deps.db, {
+  const lockInput: AcquireLockInput = {
     table: settings.table,
     project: plan.project,
     env: plan.to,
@@ -283,38 +300,77 @@ export async function deploy(deps: DeployDeps, opts: DeployOptions): Promise<Dep
     now: deps.now,
     breakInterrupted: opts.breakLock,
     onWarning: (m) => report.emit({ level: 'warn', code: 'deploy.lock.warning', message: m }),
-  });
-  try {
-    if (lock.tookOver) report.emit({ level: 'warn', code: 'deploy.lock.takeover', message: `Took over the ${lock.tookOver.interrupted ? 'interrupted' : 'expired'} deploy lock of ${describeHolder(lock.tookOver, deps.now())}.` });
-    // Under the lock, read again: someone may have deployed since the plan (or the prompt).
+  };
+  // Someone may have deployed since the plan (or the prompt): read again, and compare.
+  const changedSincePlan = async (): Promise<DeployResult | undefined> => {
     if (plan.kind === 'promote') {
       const now = await readPromotion(planDeps, plan.project, plan.from, plan.to);
-      if (!sameRecord(now.source, plan.source) || !sameRecord(now.target, plan.target)) {
-        if (now.target && now.target.tag === now.source?.tag && !opts.force) return upToDate(now.target);
-        throw new ConflictError(
-          `The records of ${plan.project} changed since the plan: ${plan.from} runs ${now.source?.tag ?? 'nothing'}, ${plan.to} runs ${now.target?.tag ?? 'nothing'}.`,
-          'Run the deploy again to see the new plan.',
-        );
-      }
-    } else {
-      const target = await getRecord(deps.db, settings.table, plan.project, plan.to).catch((e: unknown) => {
-        throw tableError(e, settings.table, deps.region, `reading table ${settings.table}`);
-      });
-      if (!sameRecord(target, plan.target)) {
-        if (target?.tag === plan.tag && !opts.force) return upToDate(target);
-        throw new ConflictError(`${plan.to} of ${plan.project} changed since the plan: it runs ${target?.tag ?? 'nothing'} now.`, `Run the ${plan.kind === 'rollback' ? 'rollback' : 'deploy'} again to see the new plan.`);
-      }
+      if (sameRecord(now.source, plan.source) && sameRecord(now.target, plan.target)) return undefined;
+      if (now.target && now.target.tag === now.source?.tag && !opts.force) return upToDate(now.target);
+      throw new ConflictError(
+        `The records of ${plan.project} changed since the plan: ${plan.from} runs ${now.source?.tag ?? 'nothing'}, ${plan.to} runs ${now.target?.tag ?? 'nothing'}.`,
+        'Run the deploy again to see the new plan.',
+      );
     }
+    const target = await getRecord(deps.db, settings.table, plan.project, plan.to).catch((e: unknown) => {
+      throw tableError(e, settings.table, deps.region, `reading table ${settings.table}`);
+    });
+    if (sameRecord(target, plan.target)) return undefined;
+    if (target?.tag === plan.tag && !opts.force) return upToDate(target);
+    throw new ConflictError(`${plan.to} of ${plan.project} changed since the plan: it runs ${target?.tag ?? 'nothing'} now.`, `Run the ${plan.kind === 'rollback' ? 'rollback' : 'deploy'} again to see the new plan.`);
+  };
+  // One round trip: the lock is written only if the records are still those of the plan (a
+  // transaction with checks of the source and target records), so nothing can change between
+  // the plan and the lock. The records are read again only when a check failed.
+  let lock: DeployLock;
+  try {
+    lock = await acquireDeployLock(deps.db, {
+      ...lockInput,
+      unchanged: [unchangedCheck(plan.project, plan.to, plan.target), ...(plan.kind === 'promote' ? [unchangedCheck(plan.project, plan.from, plan.source)] : [])],
+    });
+  } catch (e) {
+    if (!(e instanceof RecordsChangedError) && awsErrorName(e) !== 'AccessDeniedException') throw e;
+    if (e instanceof RecordsChangedError) {
+      const changed = await changedSincePlan();
+      if (changed) return changed;
+    }
+    // Unchanged after all (a value stored in another type than the deployer's), or no permission
+    // for the transaction (dynamodb:ConditionCheckItem): take the lock, then read again under it.
+    lock = await acquireDeployLock(deps.db, lockInput);
+    try {
+      const changed = await changedSincePlan();
+      if (changed) {
+        await lock.release();
+        return changed;
+      }
+    } catch (e2) {
+      await lock.release();
+      throw e2;
+    }
+  }
+  try {
+    if (lock.tookOver) report.emit({ level: 'warn', code: 'deploy.lock.takeover', message: `Took over the ${lock.tookOver.interrupted ? 'interrupted' : 'expired'} deploy lock of ${describeHolder(lock.tookOver, deps.now())}.` });
     if (deps.signal.aborted) throw new InterruptedError('Interrupted; nothing was deployed.');
-    mark('lock taken, records re-read');
+    mark('lock taken (records unchanged)');
     const started = deps.now();
     const trace: { invoked: boolean; requestId?: string | null; durationMs?: number } = { invoked: false };
-    const audit = (result: HistoryResult, error?: string) =>
-      appendHistory(deps.db, settings.table, historyEntry(plan, started, result, { ...trace, error }), settings.historyDays).catch((e: unknown) =>
-        report.emit({ level: 'warn', code: 'deploy.history.error', message: `Could not append to the deploy history: ${(e as Error).message}.` }),
+    // One history item per run: written as soon as the outcome is likely (while the result is
+    // verified), and written again, same key, only if the verification says otherwise.
+    const id = historyId();
+    let written: { result: HistoryResult; done: Promise<void> } | undefined;
+    const audit = (result: HistoryResult, error?: string): Promise<void> => {
+      if (written?.result === result && !error) return written.done;
+      const again = written !== undefined;
+      const done = (written?.done ?? Promise.resolve()).then(() =>
+        appendHistory(deps.db, settings.table, historyEntry(plan, started, result, { ...trace, error }), settings.historyDays, { id, replace: again }).catch((e: unknown) =>
+          report.emit({ level: 'warn', code: 'deploy.history.error', message: `Could not append to the deploy history: ${(e as Error).message}.` }),
+        ),
       );
+      written = { result, done };
+      return done;
+    };
     try {
-      const result = await invokeAndVerify(deps, opts, plan, lock, mark, trace);
+      const result = await invokeAndVerify(deps, opts, plan, lock, mark, trace, timeout, () => audit('deployed'));
       await audit('deployed');
       return result;
     } catch (e) {
@@ -330,9 +386,9 @@ export async function deploy(deps: DeployDeps, opts: DeployOptions): Promise<Dep
  * The deployer may still run after sgn stopped waiting (Ctrl-C, a broken connection): keep the
  * lock, marked interrupted, until the function's own timeout has certainly passed.
  */
-async function holdLockForRunningDeployer(deps: DeployDeps, plan: PromotePlan, lock: DeployLock, invokeStart: Date): Promise<string> {
+async function holdLockForRunningDeployer(plan: PromotePlan, lock: DeployLock, invokeStart: Date, timeout: Promise<number | undefined>): Promise<string> {
   const timeoutS = await Promise.race([
-    deps.functionTimeout(plan.functionName).catch(() => undefined),
+    timeout,
     new Promise<undefined>((r) => setTimeout(() => r(undefined), 3000).unref()),
   ]);
   const until = new Date(invokeStart.getTime() + (timeoutS ?? lambdaMaxTimeoutS) * 1000 + interruptedMarginMs);
@@ -374,6 +430,8 @@ async function invokeAndVerify(
   lock: DeployLock,
   mark: (what: string) => void,
   trace: { invoked: boolean; requestId?: string | null; durationMs?: number },
+  timeout: Promise<number | undefined>,
+  auditDeployed: () => Promise<void>,
 ): Promise<DeployResult> {
   const { report, settings } = deps;
   const logGroup = fillPattern(settings.deployerLogGroup, { function: plan.functionName, project: plan.project });
@@ -427,12 +485,12 @@ async function invokeAndVerify(
     watcher?.stop();
     if (deps.signal.aborted) {
       await progress.fail(`Stopped waiting after ${formatDuration(progress.elapsed())}.`);
-      const held = await holdLockForRunningDeployer(deps, plan, lock, invokeStart);
+      const held = await holdLockForRunningDeployer(plan, lock, invokeStart, timeout);
       throw new InterruptedError(`Interrupted: sgn stopped waiting, but the deployer may still be running.`, `${held} ${checkHint}`);
     }
     await progress.fail(`The invoke failed after ${formatDuration(progress.elapsed())}.`);
     if (e instanceof InvokeOutcomeUnknownError) {
-      const held = await holdLockForRunningDeployer(deps, plan, lock, invokeStart);
+      const held = await holdLockForRunningDeployer(plan, lock, invokeStart, timeout);
       throw new SgnError(e.message, { hint: `${e.hint} ${held} ${checkHint}`, cause: e.cause, code: 'deploy.outcome-unknown' });
     }
     throw e;
@@ -443,7 +501,8 @@ async function invokeAndVerify(
   trace.requestId = result.requestId;
   trace.durationMs = durationMs;
   mark('invoke returned');
-  // The deployer is done: free the lock while reading the outcome and the last log lines.
+  // The deployer is done: free the lock while reading the outcome and the last log lines, and
+  // record the deploy in the history (as deployed when the deployer said so; corrected if not).
   const where = `${logGroup}, request ${result.requestId ?? '?'}`;
   const [after] = await Promise.all([
     getRecord(deps.db, settings.table, plan.project, plan.to).catch(async (e: unknown) => {
@@ -453,6 +512,7 @@ async function invokeAndVerify(
     }),
     lock.release(),
     watcher?.finish(result.requestId, logDrainMs),
+    result.functionError ? undefined : auditDeployed(),
   ]);
   mark('target re-read, lock released');
 

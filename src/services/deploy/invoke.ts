@@ -1,5 +1,6 @@
 import type { LambdaApi } from '../../aws/lambda.js';
 import { SgnError, awsErrorName, explainAwsError } from '../../errors.js';
+import { neverSent } from '../../net-errors.js';
 import type { DeployPayload } from './plan.js';
 
 /** What came back from the one invoke that ran. */
@@ -48,9 +49,6 @@ const abortableSleep = (ms: number, signal: AbortSignal) =>
     };
     signal.addEventListener('abort', onAbort, { once: true });
   });
-
-// Errors raised before a request left this machine: the deployer certainly did not start.
-const notSentCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'CERT_HAS_EXPIRED']);
 
 /**
  * Invokes the deployer synchronously (RequestResponse, LogType Tail), never twice: the client
@@ -111,7 +109,8 @@ function explainInvokeError(e: unknown, opts: InvokeOptions): Error {
   }
   const known = explainAwsError(e, `invoking ${opts.functionName}`);
   if (known) return known;
-  if ((code && notSentCodes.has(code)) || /without establishing a connection/i.test((e as Error).message ?? '')) {
+  // Raised before the request left this machine: the deployer certainly did not start.
+  if (neverSent(e) || /without establishing a connection/i.test((e as Error).message ?? '')) {
     return new SgnError(`Could not reach Lambda to invoke ${opts.functionName} (${code ?? (e as Error).message}); nothing was deployed.`, {
       hint: 'Check your network or AWS_ENDPOINT_URL_LAMBDA, then try again.',
       cause: e,

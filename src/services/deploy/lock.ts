@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DynamoApi, Item } from '../../aws/dynamodb.js';
 import { ConflictError, awsErrorName } from '../../errors.js';
 import { formatAge } from '../../time.js';
-import { sgnItemPrefix } from '../records.js';
+import { sgnItemPrefix, type DeployRecord } from '../records.js';
 
 /**
  * The deploy lock: one item per (project, target env) in the deploy table itself, with an Env of
@@ -47,6 +47,78 @@ export interface AcquireLockInput {
   onWarning?: (message: string) => void;
   /** Take over a lock left by an interrupted deploy before it expires (the user checked). */
   breakInterrupted?: boolean;
+  /**
+   * Items that must still be as the plan read them: the lock is written only together with
+   * these checks, in one transaction (TransactWriteItems), so that nothing can have changed
+   * between the plan and the lock. A failed check throws RecordsChangedError.
+   */
+  unchanged?: UnchangedCheck[];
+}
+
+/** A condition on one item of the table, checked in the lock's transaction. */
+export interface UnchangedCheck {
+  Key: Item;
+  ConditionExpression: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Item;
+}
+
+/** A record the lock's transaction checked is no longer what the plan read (the lock was not taken). */
+export class RecordsChangedError extends Error {
+  constructor() {
+    super('The deploy records changed since the plan.');
+    this.name = 'RecordsChangedError';
+  }
+}
+
+/**
+ * The check that a deploy record is still the one the plan read: the same Tag and Deployed
+ * (what `sameRecord` compares), or still absent. A value stored in another type than the
+ * deployer's (a number) fails it although it did not change: the caller then reads again.
+ */
+export function unchangedCheck(project: string, env: string, record: DeployRecord | undefined): UnchangedCheck {
+  const Key = { Application: { S: project }, Env: { S: env } };
+  if (!record) return { Key, ConditionExpression: 'attribute_not_exists(Application)' };
+  const names: Record<string, string> = { '#t': 'Tag', '#d': 'Deployed' };
+  const values: Item = {};
+  const parts = ['attribute_exists(Application)'];
+  if (record.tag !== undefined) {
+    parts.push('#t = :t');
+    values[':t'] = { S: record.tag };
+  } else parts.push('attribute_not_exists(#t)');
+  if (record.deployedRaw !== undefined) {
+    parts.push('#d = :d');
+    values[':d'] = { S: record.deployedRaw };
+  } else parts.push('attribute_not_exists(#d)');
+  return { Key, ConditionExpression: parts.join(' AND '), ExpressionAttributeNames: names, ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}) };
+}
+
+interface CancellationReason {
+  Code?: string;
+  Item?: Item;
+}
+
+/**
+ * The lock's write inside a transaction with the `unchanged` checks. A cancelled transaction is
+ * turned into what a plain conditional PutItem would throw when the lock item failed its
+ * condition (ConditionalCheckFailedException carrying the item), or RecordsChangedError.
+ */
+async function putWithChecks(db: DynamoApi, put: Parameters<DynamoApi['putItem']>[0], checks: UnchangedCheck[]): Promise<void> {
+  try {
+    await db.transactWriteItems({
+      TransactItems: [{ Put: { ...put, TableName: put.TableName!, Item: put.Item! } }, ...checks.map((c) => ({ ConditionCheck: { TableName: put.TableName!, ...c, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } }))],
+    });
+  } catch (e) {
+    if (awsErrorName(e) !== 'TransactionCanceledException') throw e;
+    const reasons = ((e as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? []).map((r) => r?.Code ?? 'None');
+    const lockReason = (e as { CancellationReasons?: CancellationReason[] }).CancellationReasons?.[0];
+    // Another deploy's transaction on the lock item at the same moment: as if its lock was there (it is read next).
+    if (reasons[0] === 'ConditionalCheckFailed' || reasons[0] === 'TransactionConflict') {
+      throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException', Item: lockReason?.Item });
+    }
+    if (reasons.slice(1).some((r) => r === 'ConditionalCheckFailed')) throw new RecordsChangedError();
+    throw e;
+  }
 }
 
 export function lockEnv(env: string): string {
@@ -101,14 +173,16 @@ export async function acquireDeployLock(db: DynamoApi, input: AcquireLockInput):
   const key = { Application: { S: input.project }, Env: { S: lockEnv(input.env) } };
   const lockId = randomUUID();
   const since = input.now();
-  const put = (condition: string, values?: Item) =>
-    db.putItem({
+  const put = (condition: string, values?: Item) => {
+    const write = {
       TableName: input.table,
       Item: lockItem(input, lockId, since),
       ConditionExpression: condition,
       ...(values ? { ExpressionAttributeValues: values } : {}),
-      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-    });
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    };
+    return input.unchanged?.length ? putWithChecks(db, write, input.unchanged) : db.putItem(write);
+  };
   // The item that made a conditional write fail (DynamoDB returns it with ALL_OLD).
   const blocking = async (e: unknown): Promise<Item | undefined> => {
     if (awsErrorName(e) !== 'ConditionalCheckFailedException') throw e;

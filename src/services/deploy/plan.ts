@@ -10,7 +10,7 @@ import type { ArtifactCache } from '../releases/artifact-cache.js';
 import type { S3Api } from '../../aws/s3.js';
 import { resolveRelease, temporaryEnv, temporaryItem, type ChosenRelease, type ReleaseKind, type ResolveDeps } from './release.js';
 import { promotionCycle } from '../../settings/validate.js';
-import type { GateCheck } from './gate.js';
+import type { GateCheck, GateJudge } from './gate.js';
 
 /** What `sgn deploy` was asked to do, validated. */
 export interface DeployOptions {
@@ -134,8 +134,11 @@ export interface PlanDeps {
   sts: StsApi;
   settings: Settings;
   region: string;
-  /** The promotion gate of a promotion (gate.ts): what the integration tests said about the tag. */
-  gate?: (input: { project: string; tag: string; env: string; protected: boolean }) => Promise<GateCheck>;
+  /**
+   * Opens the promotion gate of a promotion (gate.ts) before the tag is known: it starts its
+   * tag-independent reads at once; the judge then says what the integration tests said about a tag.
+   */
+  gate?: (input: { project: string; env: string; protected: boolean }) => Promise<GateJudge>;
   /** Artifacts (ranged GETs), the config file (HEAD), the project's builds (listing). */
   s3: Pick<S3Api, 'getObject' | 'headObject' | 'listObjectsV2'>;
   /** What was read from artifacts before, per ETag. */
@@ -181,13 +184,38 @@ export async function readPromotion(deps: Pick<PlanDeps, 'db' | 'settings' | 're
   }
 }
 
+/** One answer per key, asked at most once: the plan asks speculatively and takes what it needs. */
+function once<T>(ask: (key: string) => Promise<T>): (key: string) => Promise<T> {
+  const asked = new Map<string, Promise<T>>();
+  return (key) => {
+    if (!asked.has(key)) asked.set(key, ask(key));
+    return asked.get(key)!;
+  };
+}
+
 /**
- * Builds the plan of a promotion from the source and target records, STS and ECR. No source
- * record is an error here: the deployer would do nothing and still answer "Success".
+ * Builds the plan of a promotion from the source and target records, STS, ECR, the artifact, the
+ * config file and the promotion gate. No source record is an error here: the deployer would do
+ * nothing and still answer "Success".
+ *
+ * Round trips (issue 15): everything that needs only the names goes first, together (the two
+ * records, STS, the config file's HEAD, the gate's pipeline reads); then everything that needs
+ * the source record, together (the artifact, the image and the gate's verdict for the record's
+ * Tag, and for the commitref the artifact cache remembers of that artifact when it differs). A
+ * third round trip only when the artifact turns out to be the build of another tag than both.
  */
 export async function promotePlan(deps: PlanDeps, opts: Pick<DeployOptions, 'project' | 'env' | 'from'>): Promise<PromotePlan> {
   const { settings } = deps;
   const from = sourceEnvFor(settings, opts.env, opts.from);
+  const isProtected = settings.protected.includes(opts.env);
+  // Round trip 1. Promises that may settle unawaited (an error below) never reject.
+  const config = checkConfig(readerOf(deps), settings, opts.project, opts.env);
+  const gate = deps.gate?.({ project: opts.project, env: opts.env, protected: isProtected }).then(
+    (judge) => judge,
+    (e: unknown) => async (): Promise<GateCheck> => {
+      throw e;
+    },
+  );
   const [records, identity] = await Promise.all([
     readPromotion(deps, opts.project, from, opts.env),
     deps.sts.getCallerIdentity().catch((e: unknown) => {
@@ -205,19 +233,23 @@ export async function promotePlan(deps: PlanDeps, opts: Pick<DeployOptions, 'pro
   }
   const account = identity.Account ?? '?';
   const registry = settings.ecrRegistry ?? `${account}.dkr.ecr.${deps.region}.amazonaws.com`;
-  const isProtected = settings.protected.includes(opts.env);
-  const gateOf = (tag: string) => deps.gate?.({ project: opts.project, tag, env: opts.env, protected: isProtected });
-  // The artifact, the image of the record's Tag and the config file in one round trip; the
-  // image again only when the artifact says the deployer will deploy another tag.
-  const [artifact, recordImage, config, recordGate] = await Promise.all([
-    checkArtifact(readerOf(deps), source),
-    checkImage(deps.ecr, opts.project, source.tag),
-    checkConfig(readerOf(deps), settings, opts.project, opts.env),
-    gateOf(source.tag),
-  ]);
-  const tag = artifact.status === 'ok' ? artifact.commitref : source.tag;
-  // The gate, too, judges the tag the deployer will deploy.
-  const [image, gate] = tag === source.tag ? [recordImage, recordGate] : await Promise.all([checkImage(deps.ecr, opts.project, tag), gateOf(tag)]);
+  // Round trip 2: per tag, the image and the gate's verdict, each asked once.
+  const imageOf = once((tag) => checkImage(deps.ecr, opts.project, tag));
+  const gateOf = once(async (tag) => (gate ? (await gate)(tag) : undefined));
+  const artifact = checkArtifact(readerOf(deps), source);
+  // The deployer deploys the artifact's commitref: when the cache already knows it and it
+  // differs from the record's Tag, ask about it too, now, instead of after the artifact.
+  const remembered = source.bucketName && source.objectKey ? rememberedCommitref(deps.cache, source.bucketName, source.objectKey) : Promise.resolve(undefined);
+  void remembered.then((ref) => {
+    if (ref && ref !== source.tag) {
+      void imageOf(ref);
+      gateOf(ref).catch(() => undefined);
+    }
+  });
+  const [checked, recordImage, configCheck, recordGate] = await Promise.all([artifact, imageOf(source.tag), config, gateOf(source.tag)]);
+  const tag = checked.status === 'ok' ? checked.commitref : source.tag;
+  // The image and the gate, too, judge the tag the deployer will deploy (already asked, as a rule).
+  const [image, gateCheck] = tag === source.tag ? [recordImage, recordGate] : await Promise.all([imageOf(tag), gateOf(tag)]);
   return {
     kind: 'promote',
     project: opts.project,
@@ -226,16 +258,25 @@ export async function promotePlan(deps: PlanDeps, opts: Pick<DeployOptions, 'pro
     source,
     target,
     tag,
-    artifact,
-    config,
+    artifact: checked,
+    config: configCheck,
     upToDate: target?.tag === tag,
     image: { uri: `${registry}/${opts.project}:${tag}`, ...image },
     caller: { arn: identity.Arn ?? '?', account },
     functionName: settings.function,
     payload: deployPayload(opts.project, from, opts.env),
     protected: isProtected,
-    ...(gate ? { gate } : {}),
+    ...(gateCheck ? { gate: gateCheck } : {}),
   };
+}
+
+/** The commitref the artifact cache remembers of an artifact (not checked against its ETag: only a guess to ask about early). */
+async function rememberedCommitref(cache: ArtifactCache, bucket: string, key: string): Promise<string | undefined> {
+  try {
+    return (await cache.load(bucket)).get(key)?.deployspec?.commitref;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -39,9 +39,14 @@ export interface HistoryEntry {
 
 const s = (v?: string): Item[string] | undefined => (v === undefined || v === '' ? undefined : { S: v });
 
+/** The random part of a history item's key (so that two runs started in the same millisecond differ). */
+export function historyId(): string {
+  return randomBytes(3).toString('hex');
+}
+
 /** The DynamoDB item of an entry; `expiresAt` becomes the TTL attribute `sgnExpires` (epoch seconds). */
 export function historyItem(e: HistoryEntry, opts: { expiresAt?: Date; id?: string } = {}): Item {
-  const id = opts.id ?? randomBytes(3).toString('hex');
+  const id = opts.id ?? historyId();
   const attrs: Record<string, Item[string] | undefined> = {
     Application: { S: e.project },
     Env: { S: `${historyPrefix}${e.startedAt.toISOString()}:${e.env}:${id}` },
@@ -97,10 +102,14 @@ export function entryFromItem(item: Item): HistoryEntry | undefined {
   };
 }
 
-/** Appends an entry; with `historyDays`, the item expires (DynamoDB TTL on `sgnExpires`) that many days later. */
-export async function appendHistory(db: Pick<DynamoApi, 'putItem'>, table: string, entry: HistoryEntry, historyDays?: number): Promise<void> {
+/**
+ * Appends an entry; with `historyDays`, the item expires (DynamoDB TTL on `sgnExpires`) that many
+ * days later. `id` names the item (historyId()); `replace` rewrites the item of that id that this
+ * run wrote before (its outcome turned out otherwise), instead of refusing to overwrite.
+ */
+export async function appendHistory(db: Pick<DynamoApi, 'putItem'>, table: string, entry: HistoryEntry, historyDays?: number, opts: { id?: string; replace?: boolean } = {}): Promise<void> {
   const expiresAt = historyDays ? new Date(entry.startedAt.getTime() + historyDays * 86_400_000) : undefined;
-  await db.putItem({ TableName: table, Item: historyItem(entry, { expiresAt }), ConditionExpression: 'attribute_not_exists(Env)' });
+  await db.putItem({ TableName: table, Item: historyItem(entry, { expiresAt, id: opts.id }), ...(opts.replace ? {} : { ConditionExpression: 'attribute_not_exists(Env)' }) });
 }
 
 /** The project's entries, newest first (every page, or until `limit` entries of `env` are found). */

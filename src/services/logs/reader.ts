@@ -1,6 +1,7 @@
 import type { FilteredLogEvent, OutputLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 import type { LogEventsPage, LogsApi } from '../../aws/logs.js';
 import { awsErrorName } from '../../errors.js';
+import { networkErrorCode } from '../../net-errors.js';
 import { denied } from './access.js';
 
 /** One log event as sgn prints it (GetLogEvents and FilterLogEvents events both fit). */
@@ -38,13 +39,12 @@ export interface LogReader {
 
 const throttlingNames = new Set(['ThrottlingException', 'Throttling', 'ThrottledException', 'TooManyRequestsException', 'RequestLimitExceeded', 'LimitExceededException']);
 const transientNames = new Set(['ServiceUnavailableException', 'ServiceUnavailable', 'InternalFailure', 'InternalServerError', 'RequestTimeout', 'RequestTimeoutException', 'TimeoutError']);
-const networkCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET']);
 
 /** True for errors worth waiting out: throttling, 5xx, dropped connections. */
 export function isTransient(e: unknown): boolean {
   const name = awsErrorName(e) ?? '';
-  const err = e as { code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
-  return throttlingNames.has(name) || transientNames.has(name) || networkCodes.has(err?.code ?? '') || (err?.$metadata?.httpStatusCode ?? 0) >= 500 || Boolean(err?.$retryable);
+  const err = e as { $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
+  return throttlingNames.has(name) || transientNames.has(name) || networkErrorCode(e) !== undefined || (err?.$metadata?.httpStatusCode ?? 0) >= 500 || Boolean(err?.$retryable);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { finished } from 'node:stream/promises';
 import { pipeline, type Readable } from 'node:stream';
-import { NetworkError } from '../../net-errors.js';
+import { NetworkError, isDroppedConnection } from '../../net-errors.js';
 import { DigestMismatchError, RegistryError, type Registry } from '../../registry/client.js';
 import { BlobHasher, BlobSizeError, BlobVerifier } from '../../registry/verify.js';
 import type { PlannedBlob } from './plan.js';
@@ -23,8 +23,6 @@ export interface BlobCopy {
   debug?: (line: string) => void;
 }
 
-const droppedCodes = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
-
 /**
  * True for a failure that a fresh attempt may not meet again, and that no retry has met yet
  * (a request the client already retried to the end of its budget is not retried again here).
@@ -32,8 +30,7 @@ const droppedCodes = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED'
 export function isTransient(e: unknown): boolean {
   if (e instanceof RegistryError) return e.retryable && e.attempts <= 1;
   if (e instanceof NetworkError) return e.retryable;
-  const err = e as NodeJS.ErrnoException;
-  return droppedCodes.has(err?.code ?? '') || err?.message === 'aborted';
+  return isDroppedConnection(e);
 }
 
 /** What happened to one blob; `refused` names a mount source the registry did not take. */
@@ -119,7 +116,7 @@ async function copyOnce(c: BlobCopy, blob: PlannedBlob, mountFrom: string | unde
     // A raw socket error here is the download's: the target's own come as RegistryErrors.
     if (e instanceof NetworkError) throw RegistryError.fromNetwork(e, e.host === c.dst.host ? 'target' : 'source');
     const code = (e as NodeJS.ErrnoException).code;
-    if (!(e instanceof RegistryError) && (droppedCodes.has(code ?? '') || (e as Error).message === 'aborted')) {
+    if (!(e instanceof RegistryError) && isDroppedConnection(e)) {
       throw new RegistryError(0, code ?? 'ECONNRESET', 'the download broke off', c.src.host, 'source');
     }
     throw e;

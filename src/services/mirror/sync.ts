@@ -1,4 +1,4 @@
-import { InterruptedError, SgnError } from '../../errors.js';
+import { InterruptedError, SgnError, explainError } from '../../errors.js';
 import type { Progress, Reporter } from '../../io.js';
 import type { RateLimit } from '../../registry/client.js';
 import { familiarReference } from '../../registry/reference.js';
@@ -66,7 +66,11 @@ export async function imageSync(deps: MirrorDeps, opts: SyncOptions): Promise<Sy
   let done = 0;
   let total = 0;
   const label = () => `${opts.dryRun ? 'Checking' : 'Syncing'}: ${done} of ${total} images done, ${formatBytes(items.reduce((n, i) => n + i.bytesCopied, 0))} copied`;
-  const failure = (e: unknown): SyncItem['error'] => (e instanceof SgnError ? { message: e.message, ...(e.hint ? { hint: e.hint } : {}) } : { message: e instanceof Error ? e.message : String(e) });
+  // In the words of the one reporting point (an AWS throttle or 5xx names the service and host).
+  const failure = (e: unknown): SyncItem['error'] => {
+    const known = explainError(e, 'mirroring');
+    return known ? { message: known.message, ...(known.hint ? { hint: known.hint } : {}) } : { message: e instanceof Error ? e.message : String(e) };
+  };
 
   try {
     // 1. Tag patterns become one request per matching tag (the tag list is no pull).

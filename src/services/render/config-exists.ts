@@ -1,5 +1,5 @@
 import type { S3Api } from '../../aws/s3.js';
-import { awsErrorName, explainAwsError } from '../../errors.js';
+import { awsErrorName, explainError } from '../../errors.js';
 import { fillPattern } from '../../settings/schema.js';
 
 /** Whether the config file the deployer turns into the env's Secret exists (one HeadObject). */
@@ -12,7 +12,7 @@ export function configExistsIn(s3: S3Api, bucket: string, keyPattern: string): (
     } catch (e) {
       const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (status === 404 || awsErrorName(e) === 'NotFound' || awsErrorName(e) === 'NoSuchKey') return false;
-      throw explainAwsError(e, `reading s3://${bucket}/${key}`) ?? e;
+      throw explainError(e, `reading s3://${bucket}/${key}`) ?? e;
     }
   };
 }

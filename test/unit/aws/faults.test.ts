@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AwsSetupError, AwsUnreachableError, classifyAwsFault, profileNeedsMfa, sgnRetryStrategy, tagHost } from '../../../src/aws/faults.js';
+import { Readable } from 'node:stream';
+import { AwsSetupError, AwsUnreachableError, classifyAwsFault, profileNeedsMfa, readBodyWithin, sgnRetryStrategy, tagHost } from '../../../src/aws/faults.js';
 import { ExitCode } from '../../../src/errors.js';
 
 function awsHome(config = '', credentials = ''): NodeJS.ProcessEnv {
@@ -78,5 +79,46 @@ describe('AWS fault classification (the SDK errors as they come out of the clien
     await assert.rejects(s.refreshRetryTokenForRetry(t, { error: err, errorType: 'TRANSIENT' }), err);
     const dns = net('ENOTFOUND');
     await assert.rejects(s.refreshRetryTokenForRetry(await s.acquireInitialRetryToken(), { error: dns, errorType: 'TRANSIENT' }), dns);
+  });
+});
+
+describe('readBodyWithin: a streamed answer (S3 GetObject) is bounded and its faults named', () => {
+  /** A body that sends `chunks`, then ends, fails with `error`, or (neither) stays open. */
+  function body(chunks: string[], end: { error?: Error; close?: boolean } = {}): Readable {
+    const r = new Readable({ read() {} });
+    for (const c of chunks) r.push(Buffer.from(c));
+    if (end.error) setImmediate(() => r.destroy(end.error));
+    else if (end.close) r.push(null);
+    return r;
+  }
+
+  it('given a whole body, then its bytes', async () => {
+    assert.equal((await readBodyWithin(body(['A=1\n', 'B=2\n'], { close: true }), { service: 's3', host: 'h:1', idleMs: 1000, deadlineMs: 1000 })).toString(), 'A=1\nB=2\n');
+  });
+
+  it('given a body cut short (reset, aborted), then "S3 cannot be reached at h:1: h:1 broke off its answer", exit 1, never a bare "aborted"', async () => {
+    for (const error of [net('ECONNRESET'), new Error('aborted')]) {
+      const e = await readBodyWithin(body(['A=1'], { error }), { service: 's3', host: 'h:1', idleMs: 1000, deadlineMs: 1000 }).catch((x: unknown) => x);
+      assert.ok(e instanceof AwsUnreachableError, String(e));
+      assert.match(e.message, /^S3 cannot be reached at h:1: h:1 broke off its answer midway/);
+      assert.equal(e.exitCode, ExitCode.failure);
+    }
+  });
+
+  it('given a body that stops sending, then it fails after the idle time, naming the host; one that keeps dripping fails at the deadline', async () => {
+    const idle = await readBodyWithin(body(['A=1']), { service: 's3', host: 'h:1', idleMs: 20, deadlineMs: 5000 }).catch((x: unknown) => x);
+    assert.match((idle as Error).message, /h:1 stopped sending in the middle of its answer/);
+    const drip = new Readable({ read() {} });
+    const timer = setInterval(() => drip.push(Buffer.from('x')), 5);
+    const slow = await readBodyWithin(drip, { service: 's3', host: 'h:1', idleMs: 1000, deadlineMs: 60 }).catch((x: unknown) => x);
+    clearInterval(timer);
+    assert.match((slow as Error).message, /h:1 did not finish its answer within 0 s/);
+  });
+
+  it('given an error of the caller (too large), then it is thrown as it is and the body is closed', async () => {
+    const b = body(['xxxx', 'yyyy']);
+    const e = await readBodyWithin(b, { service: 's3', host: 'h:1', idleMs: 1000, deadlineMs: 1000, onChunk: () => { throw new RangeError('too large'); } }).catch((x: unknown) => x);
+    assert.ok(e instanceof RangeError);
+    assert.equal(b.destroyed, true);
   });
 });

@@ -118,6 +118,32 @@ describe('unit: sgn deploy through main()', () => {
     assert.match(json.error.message, /did not take effect: production still runs git-old0001/);
   });
 
+  it('given Success without effect, then the one history item, written while the result was read, is corrected to no-effect', async () => {
+    const w = world({ deployer: 'nothing' });
+    const res = await run(['deploy', 'web', 'production', '--yes'], w);
+    assert.equal(res.code, 1);
+    const history = [...w.db.items.values()].filter((i) => i.Env.S!.startsWith('sgn:history:'));
+    assert.equal(history.length, 1);
+    assert.equal(history[0].Result.S, 'no-effect');
+  });
+
+  it('given no permission for the lock\'s transaction (dynamodb:ConditionCheckItem), then the lock is a plain conditional write, the records are read again under it, and it deploys', async () => {
+    const w = world();
+    const denied = Object.assign(Object.create(w.db) as typeof w.db, {
+      transactWriteItems: async () => {
+        throw Object.assign(new Error('not authorized to perform: dynamodb:ConditionCheckItem'), { name: 'AccessDeniedException' });
+      },
+    });
+    const api = Object.assign(Object.create(w.api) as typeof w.api, { dynamo: async () => denied });
+    const res = await run(['deploy', 'web', 'production', '--yes', '--json'], { ...w, api });
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(JSON.parse(res.stdout).status, 'deployed');
+    assert.equal(w.invokes.length, 1);
+    assert.equal(w.db.get('web', 'sgn:lock:production'), undefined, 'the lock is released');
+    const history = [...w.db.items.values()].filter((i) => i.Env.S!.startsWith('sgn:history:'));
+    assert.deepEqual(history.map((i) => i.Result.S), ['deployed']);
+  });
+
   it('given the deployer raises, then exit 1, its errorMessage, and the JSON carries the deployer error', async () => {
     const w = world({ deployer: 'fail' });
     const res = await run(['deploy', 'web', 'production', '--yes', '--json'], w);
@@ -188,7 +214,7 @@ describe('unit: sgn deploy through main()', () => {
 
   it('given a bad project name, then a usage error before any AWS call (the fakes would throw)', async () => {
     const res = await run(['deploy', 'web/x', 'production'], { ...world(), api: strictFake<AwsApis>('api', {}) });
-    assert.equal(res.code, 2);
+    assert.equal(res.code, 2, res.stderr);
     assert.match(res.stderr, /"web\/x" is not a valid project name/);
   });
 });

@@ -10,8 +10,16 @@ const conditionFailed = (item?: Item) => Object.assign(new Error('The conditiona
 export function memoryTable(): DynamoApi & { items: Map<string, Item>; get(project: string, env: string): Item | undefined; put(item: Item): void } {
   const items = new Map<string, Item>();
   const keyOf = (k: Item) => `${k.Application.S}\u0000${k.Env.S}`;
-  const check = (condition: string | undefined, current: Item | undefined, values: Item = {}) => {
+  const check = (condition: string | undefined, current: Item | undefined, values: Item = {}, names: Record<string, string> = {}): boolean => {
     if (!condition) return true;
+    // The lock's checks that records are unchanged: clauses joined by AND, names as #n.
+    if (condition.includes(' AND ')) return condition.split(' AND ').every((c) => check(c, current, values, names));
+    const name = (n: string) => names[n] ?? n;
+    const exists = /^attribute_(not_)?exists\(([#\w]+)\)$/.exec(condition);
+    if (exists && exists[2] !== 'Application' && exists[2] !== 'Expires' && exists[2] !== 'Env') return Boolean(current && current[name(exists[2])]) !== Boolean(exists[1]);
+    if (condition === 'attribute_exists(Application)') return Boolean(current);
+    const eq = /^(#\w+) = (:\w+)$/.exec(condition);
+    if (eq) return Boolean(current) && JSON.stringify(current![name(eq[1])]) === JSON.stringify(values[eq[2]]);
     if (condition === 'attribute_not_exists(Application)') return !current;
     if (condition === 'attribute_not_exists(Expires)') return Boolean(current) && !current!.Expires;
     if (condition === 'attribute_not_exists(Env)') return !current;
@@ -35,6 +43,23 @@ export function memoryTable(): DynamoApi & { items: Map<string, Item>; get(proje
       const current = items.get(keyOf(input.Item!));
       if (!check(input.ConditionExpression, current, input.ExpressionAttributeValues)) throw conditionFailed(current);
       items.set(keyOf(input.Item!), input.Item!);
+    },
+    // Put and ConditionCheck items, all or nothing, cancelled with reasons as DynamoDB does.
+    transactWriteItems: async (input) => {
+      const ops = input.TransactItems ?? [];
+      const reasons = ops.map((op) => {
+        const { key, condition, values, names } = op.Put
+          ? { key: op.Put.Item, condition: op.Put.ConditionExpression, values: op.Put.ExpressionAttributeValues, names: op.Put.ExpressionAttributeNames }
+          : op.ConditionCheck
+            ? { key: op.ConditionCheck.Key, condition: op.ConditionCheck.ConditionExpression, values: op.ConditionCheck.ExpressionAttributeValues, names: op.ConditionCheck.ExpressionAttributeNames }
+            : (() => {
+                throw new Error('memoryTable: only Put and ConditionCheck in a transaction');
+              })();
+        const current = items.get(keyOf(key!));
+        return check(condition, current, values, names) ? { Code: 'None' } : { Code: 'ConditionalCheckFailed', Item: current };
+      });
+      if (reasons.some((r) => r.Code !== 'None')) throw Object.assign(new Error('Transaction cancelled'), { name: 'TransactionCanceledException', CancellationReasons: reasons });
+      for (const op of ops) if (op.Put) items.set(keyOf(op.Put.Item!), op.Put.Item!);
     },
     scan: async (input) => ({ Items: [...items.values()].filter((_, n) => n % (input.TotalSegments ?? 1) === (input.Segment ?? 0)), $metadata: {} }),
     deleteItem: async (input) => {

@@ -23,6 +23,9 @@ function scripted(outcomes: (Error | InvokeCommandOutput)[]) {
     getFunction: async () => {
       throw new Error('unexpected getFunction');
     },
+    getFunctionConfiguration: async () => {
+      throw new Error('unexpected getFunctionConfiguration');
+    },
   };
   return { api, inputs };
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { acquireDeployLock, lockEnv } from '../../../../src/services/deploy/lock.js';
+import { acquireDeployLock, lockEnv, RecordsChangedError, unchangedCheck } from '../../../../src/services/deploy/lock.js';
+import { recordFromItem } from '../../../../src/services/records.js';
 import { ConflictError } from '../../../../src/errors.js';
 import { memoryTable } from '../../helpers/table.js';
 
@@ -48,5 +49,51 @@ describe('unit: the deploy lock (conditional writes on an in-memory table)', () 
     assert.equal(broken.tookOver?.who, 'ana');
     assert.ok(broken.tookOver?.interrupted);
     await broken.release();
+  });
+
+  describe('taken in one transaction with checks that the plan\'s records are unchanged', () => {
+    const staging = { Application: { S: 'web' }, Env: { S: 'staging' }, Tag: { S: 'git-2' }, Deployed: { S: '1764500000.000001' } };
+    const checks = (db: ReturnType<typeof memoryTable>) => [unchangedCheck('web', 'staging', recordFromItem(db.get('web', 'staging')!)), unchangedCheck('web', 'production', undefined)];
+
+    it('given the records as the plan read them, then the lock is written, in one transaction', async () => {
+      const db = memoryTable();
+      db.put(staging);
+      const unchanged = checks(db);
+      const lock = await acquireDeployLock(db, { ...input('ana'), unchanged });
+      assert.equal(db.get('web', 'sgn:lock:production')?.Holder?.S, 'ana');
+      await lock.release();
+    });
+
+    it('given staging redeployed or production written since the plan, then RecordsChangedError and no lock item', async () => {
+      for (const change of [{ ...staging, Deployed: { S: '1764500099.000001' } }, { ...staging, Env: { S: 'production' } }]) {
+        const db = memoryTable();
+        db.put(staging);
+        const unchanged = checks(db);
+        db.put(change);
+        await assert.rejects(acquireDeployLock(db, { ...input('ana'), unchanged }), RecordsChangedError);
+        assert.equal(db.get('web', 'sgn:lock:production'), undefined);
+      }
+    });
+
+    it('given a held lock, then the transaction\'s cancellation names its holder, as a plain conditional write would', async () => {
+      const db = memoryTable();
+      db.put(staging);
+      const first = await acquireDeployLock(db, input('ana'));
+      await assert.rejects(acquireDeployLock(db, { ...input('bo'), unchanged: checks(db) }), (e: ConflictError) => e instanceof ConflictError && /by ana on h/.test(e.message));
+      await first.release();
+    });
+
+    it('given another deploy\'s transaction on the lock at the same moment (TransactionConflict), then the current lock is read and its holder named', async () => {
+      const db = memoryTable();
+      db.put(staging);
+      const first = await acquireDeployLock(db, input('ana'));
+      const racing = Object.assign(Object.create(db) as typeof db, {
+        transactWriteItems: async () => {
+          throw Object.assign(new Error('Transaction cancelled'), { name: 'TransactionCanceledException', CancellationReasons: [{ Code: 'TransactionConflict' }, { Code: 'None' }, { Code: 'None' }] });
+        },
+      });
+      await assert.rejects(acquireDeployLock(racing, { ...input('bo'), unchanged: checks(db) }), (e: ConflictError) => e instanceof ConflictError && /by ana on h/.test(e.message));
+      await first.release();
+    });
   });
 });
