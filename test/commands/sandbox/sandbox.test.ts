@@ -81,6 +81,16 @@ describe('sgn sandbox', function () {
     assert.match(lint.stdout, /\[cron\.no-cron-env\]/);
   });
 
+  it('given the demo data, then the plan of web to production says nothing about a config change (the files predate its deploys)', async () => {
+    const res = await runSgn(['--sandbox', 'deploy', 'web', 'production', '--dry-run'], { env, timeoutMs: 120_000 });
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stderr, /Promote web/);
+    assert.doesNotMatch(res.stderr, /config file of web in production changed/);
+    const ls = JSON.parse((await runSgn(['--sandbox', 'cfg', 'ls', 'web', '--json'], { env })).stdout) as { env: string; lastModified: string }[];
+    const records = JSON.parse((await runSgn(['--sandbox', 'ls', 'deployed', '--project', 'web', '--json'], { env })).stdout) as { environments: Record<string, { deployed: string }> }[];
+    for (const f of ls) assert.ok(Date.parse(f.lastModified) < Date.parse(records[0].environments[f.env].deployed), `${f.env}'s config predates its last deploy`);
+  });
+
   it('given the sandbox, then the README promotion works: deploy web production --yes, then web is in sync', async () => {
     const res = await runSgn(['--sandbox', 'deploy', 'web', 'production', '--yes'], { env, timeoutMs: 120_000 });
     assert.equal(res.code, 0, res.stderr);
