@@ -182,6 +182,8 @@ async function findSandbox(env: NodeJS.ProcessEnv): Promise<(Target['sandbox'] &
       endpoint: s.moto.url,
       serviceEndpoints: { lambda: s.emulator.url, codebuild: s.emulator.url, codepipeline: s.emulator.url },
       credentials: sandboxCredentials,
+      // sgn's own loopback emulators: a corporate proxy could not reach them.
+      direct: true,
     },
   };
 }

@@ -22,6 +22,8 @@ export interface ClientSettings {
   /** Per-service endpoint overrides, keyed by the SDK's service id (lambda, s3, ...). */
   serviceEndpoints: Record<string, string>;
   credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** The sandbox's loopback endpoints: never through HTTPS_PROXY/HTTP_PROXY. */
+  direct?: boolean;
 }
 
 /**
@@ -83,7 +85,7 @@ export function createAwsFactory(settings: ClientSettings, env: NodeJS.ProcessEn
   const mfaCodeProvider = mfaSerial ? (serial: string) => (hooks.mfaCode ? hooks.mfaCode(serial) : Promise.reject(mfaNotPossible(serial, settings.profile ?? env.AWS_PROFILE))) : undefined;
   // HTTPS_PROXY / HTTP_PROXY / NO_PROXY: Node's http ignores them, so the handler gets agents
   // that honour them (their code loads only when a proxy is set).
-  const proxy = proxyConfigured(env) ? proxyFromEnv(env) : undefined;
+  const proxy = !settings.direct && proxyConfigured(env) ? proxyFromEnv(env) : undefined;
   let proxyAgents: Promise<{ httpAgent: unknown; httpsAgent: unknown }> | undefined;
   const agents = async () =>
     proxy ? await (proxyAgents ??= import('../proxy-agent.js').then((m) => m.createProxyAgents(proxy, { connectMs: awsLimits.connectionTimeoutMs })).then((a) => ({ httpAgent: a.http, httpsAgent: a.https }))) : {};

@@ -33,7 +33,13 @@ export const cfgEdit = defineCommand<CfgEditOptions, CfgWriteResult>({
   json: true,
   parse: parseCfgEdit,
   execute: async (ctx, opts) => {
-    const [{ cfgEdit: run, keptEditsDir }, { editorCommand }, { tmpdir }] = await Promise.all([import('../../services/cfg/edit.js'), import('../../services/cfg/editor.js'), import('node:os')]);
+    const [{ cfgEdit: run }, { editorCommand }, { stateHome }, { tmpdir }, { join }] = await Promise.all([
+      import('../../services/cfg/edit.js'),
+      import('../../services/cfg/editor.js'),
+      import('../../files.js'),
+      import('node:os'),
+      import('node:path'),
+    ]);
     return run(
       {
         ...(await cfgWriteDeps(ctx)),
@@ -42,7 +48,7 @@ export const cfgEdit = defineCommand<CfgEditOptions, CfgWriteResult>({
         editor: editorCommand(ctx.env),
         processes: await ctx.processes(),
         tempRoot: ctx.env.TMPDIR || tmpdir(),
-        keptEditsDir: keptEditsDir(ctx.env),
+        keptEditsDir: join(stateHome(ctx.env), 'edits'),
       },
       opts,
     );

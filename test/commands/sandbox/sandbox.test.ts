@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { runSgn } from '../../helpers/cli.js';
+import { refusedHost } from '../../helpers/fault-proxy.js';
 import { isAlive, type SandboxState } from '../../../src/sandbox/state.js';
 import { sandboxCredentials } from '../../../src/sandbox/state.js';
 
@@ -63,6 +64,13 @@ describe('sgn sandbox', function () {
     assert.match(viaFlag.stdout, /^web\tgit-[0-9a-f]{7} \(4\dm ago\)\tgit-[0-9a-f]{7} \(3d ago\)\tstaging ahead$/m);
     const viaEnv = await runSgn(['ls', 'deployed', '--project', 'web'], { env: { ...env, SGN_SANDBOX: '1' } });
     assert.equal(viaEnv.stdout, viaFlag.stdout);
+  });
+
+  it('given HTTP_PROXY and HTTPS_PROXY pointing at a proxy that is down, then --sandbox still works: its loopback endpoints are always direct', async () => {
+    const dead = `http://${await refusedHost()}`;
+    const res = await runSgn(['--sandbox', 'ls', 'deployed', '--project', 'web'], { env: { ...env, HTTP_PROXY: dead, HTTPS_PROXY: dead } });
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /^web\t/m);
   });
 
   it('given the sandbox, then the demo projects\' sources it names render what staging runs, and billing has a lint error', async () => {
