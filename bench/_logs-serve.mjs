@@ -1,30 +1,34 @@
-// Seeds a 100k-line finished build in moto + emulator and stays up; writes env to /tmp/lb/env.json
+// For profiling `sgn logs tail` by hand (not a scenario: the runner skips _*.mjs). Seeds the
+// bench's finished 100k-line build (moto, the CodeBuild emulator, the proxy replaying moto's
+// replies), prints the environment sgn runs in as shell assignments, and stays up until Ctrl-C:
+//
+//   node bench/_logs-serve.mjs > /tmp/logs.env &      # wait for "ready" on stderr
+//   env $(cat /tmp/logs.env) /usr/bin/time -f '%e s %M KiB' node bin/sgn.js logs tail bench-logs > /dev/null
+//   env $(cat /tmp/logs.env) node --heap-prof bin/sgn.js logs tail bench-logs > /dev/null
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { register } from 'tsx/esm/api';
+
 register();
-import { writeFileSync } from 'node:fs';
-const R = new URL('../', import.meta.url).href;
-const { ensureMoto, startMoto } = await import(R + 'src/sandbox/moto.ts');
-const { startMemoProxy } = await import(R + 'bench/lib.mjs');
-const moto = await startMoto({ server: await ensureMoto(process.env, console.error) });
-const { CloudWatchLogsClient } = await import('@aws-sdk/client-cloudwatch-logs');
-const { createCodebuildEmulator, serveCodebuildEmulator } = await import(R + 'src/sandbox/codebuild-emulator.ts');
-const { ensureLogStream, putLogLines, streamNameOf } = await import(R + 'src/sandbox/fixtures-builds.ts');
-const region = 'us-east-1', credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
-const logs = new CloudWatchLogsClient({ region, endpoint: moto.url, credentials });
-const emulator = createCodebuildEmulator({ region });
-const server = await serveCodebuildEmulator(emulator);
-const project = 'bench-logs', group = `/aws/codebuild/${project}`;
-emulator.createProject(project);
-const start = Date.now() - 3_600_000;
-const id = emulator.startBuild({ project, at: new Date(start) });
-const stream = streamNameOf(id);
-await ensureLogStream(logs, group, stream);
-const total = 100000;
-const lines = function* () { for (let i = 0; i < total; i++) yield `#${String(i).padStart(6, '0')} Step ${i % 40}/40 : RUN npm run build -- --project ${project} ${'.'.repeat(i % 37)}\n`; };
-const end = await putLogLines(logs, group, stream, lines(), { start, stepMs: 10 });
-emulator.finishBuild(id, { status: 'SUCCEEDED', at: new Date(end) });
-const proxy = await startMemoProxy(moto.url, /^Logs_\d+\.(GetLogEvents|FilterLogEvents|DescribeLogStreams|DescribeLogGroups)$/);
-writeFileSync('/tmp/lb/env.json', JSON.stringify({ moto: moto.url, codebuild: server.url, proxy: proxy.url, stream, group }));
-console.error('ready', moto.url, server.url, proxy.url);
-process.on('SIGTERM', async () => { await proxy.stop(); server.close(); await moto.stop(); process.exit(0); });
-setInterval(() => {}, 1 << 30);
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const log = (m) => process.stderr.write(m + '\n');
+const stoppers = [];
+const stop = async () => {
+  while (stoppers.length) await stoppers.pop()().catch(() => undefined);
+  process.exit(0);
+};
+process.once('SIGINT', () => void stop());
+process.once('SIGTERM', () => void stop());
+
+const { ensureMoto, startMoto } = await import('../src/sandbox/moto.ts');
+const { prepare, sideEnv } = await import('./logs.mjs');
+const moto = await startMoto({ server: await ensureMoto(process.env, log) });
+stoppers.push(() => moto.stop());
+const home = mkdtempSync(join(tmpdir(), 'sgn-logs-serve-'));
+stoppers.push(async () => rmSync(home, { recursive: true, force: true }));
+const p = await prepare({ motoUrl: moto.url, log, onStop: (fn) => stoppers.push(fn) });
+const env = sideEnv({}, p.proxyUrl, p.codebuildUrl, home);
+for (const [k, v] of Object.entries(env)) if (k !== 'PATH') process.stdout.write(`${k}=${v}\n`);
+log(`ready: ${p.stream} in /aws/codebuild/bench-logs (replayed through ${p.proxyUrl}; moto itself at ${moto.url})`);
+setInterval(() => undefined, 1 << 30);

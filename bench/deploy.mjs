@@ -79,7 +79,7 @@ export async function scenarios(env) {
       budget: { ratio: 0.5 },
       // --force: the full plan even when production already runs staging's tag.
       setup: async () => void (await setup()),
-      latency: { upstreams: () => setup().then((url) => [url, pipelineUrl]), budget: { ratio: 0.5, text: 'plan after <= 2 round trips' } },
+      latency: { upstreams: () => setup().then((url) => [url, pipelineUrl]), budget: { ratio: 0.5, path: 2 } },
       sgn: async (ctx) => {
         await setup();
         const r = await (ctx?.measure ?? env.measure)({ argv: plan, env: sgnEnv() });

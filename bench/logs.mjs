@@ -37,7 +37,7 @@ const region = 'us-east-1';
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
 /** Seeds the finished build (one stream of `total` lines) and serves the CodeBuild emulator. */
-async function prepare({ motoUrl, log = () => undefined, onStop }) {
+export async function prepare({ motoUrl, log = () => undefined, onStop }) {
   const { CloudWatchLogsClient } = await import('@aws-sdk/client-cloudwatch-logs');
   const { createCodebuildEmulator, serveCodebuildEmulator } = await import('../src/sandbox/codebuild-emulator.ts');
   const { ensureLogStream, putLogLines, streamNameOf } = await import('../src/sandbox/fixtures-builds.ts');
@@ -64,7 +64,7 @@ async function prepare({ motoUrl, log = () => undefined, onStop }) {
 }
 
 /** The environment both sides run in: moto (or the proxy) for everything, the emulator for CodeBuild. */
-function sideEnv(base, endpoint, codebuildUrl, home) {
+export function sideEnv(base, endpoint, codebuildUrl, home) {
   return {
     ...base,
     PATH: process.env.PATH,

@@ -1,6 +1,6 @@
 import { Command, CommanderError, Help, Option } from 'commander';
 import { commandTree } from './commands/index.js';
-import { isGroup, isSpec, jsonOption, type CommandDef, type Flags } from './cli/define.js';
+import { isGroup, jsonOption, type CommandDef, type Flags } from './cli/define.js';
 import type { Streams } from './io.js';
 import type { GlobalOptions } from './context.js';
 import type { AwsApis } from './aws/apis.js';
@@ -74,7 +74,7 @@ function buildProgram(streams: Streams, onAction: (def: CommandDef, cmd: Command
     const cmd = parent.command(def.arguments ? `${def.name} ${def.arguments}` : def.name).summary(def.summary).description(paragraphs(def.description ?? def.summary));
     for (const alias of def.aliases ?? []) cmd.alias(alias);
     def.options?.(cmd);
-    if (isSpec(def) && def.json) jsonOption(cmd);
+    if (def.json) jsonOption(cmd);
     cmd.helpOption('-h, --help', 'show help');
     cmd.addHelpText('after', '\nExamples:\n' + def.examples.map((e) => `  $ ${e}`).join('\n'));
     cmd.action((...all: unknown[]) => {
@@ -215,9 +215,8 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
       settings: await parseSettingFlags((globals.setting as string[]) ?? []),
     };
     // Options first: a usage error needs no settings, credentials or clients.
-    const opts: unknown = isSpec(def) ? def.parse(args, flags) : undefined;
+    const opts: unknown = def.parse(args, flags);
     ctx = createContext({ streams, env, cwd: deps.cwd ?? process.cwd(), global, signal, now: deps.now, api: deps.api, processes: deps.processes });
-    if (!isSpec(def)) return (await def.run(ctx, args, flags)) ?? ExitCode.ok;
     const result: unknown = await def.execute(ctx, opts);
     // Only a command whose --json the core declared gets its result printed as JSON here.
     if (jsonWanted && def.json) {

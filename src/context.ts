@@ -111,6 +111,13 @@ export function createContext(input: ContextInput): Context {
       const [t, { createAwsFactory }] = await Promise.all([resolveTarget(), import('./aws/clients.js')]);
       return createAwsFactory(t.clients, input.env, {
         onRetry: (message) => io.emit({ level: 'warn', code: 'aws.retry', message }),
+        // --debug: one line per request when it ends, a timeline of what waited for what.
+        ...(input.global.debug
+          ? {
+              onRequest: (r: { service: string; operation: string; startMs: number; endMs: number; failed?: string }) =>
+                io.emit({ level: 'debug', code: 'aws.request', message: `request ${r.service} ${r.operation} ${Math.round(r.startMs)}-${Math.round(r.endMs)} ms${r.failed ? ` (${r.failed})` : ''}` }),
+            }
+          : {}),
         // An MFA device's code, asked on the terminal (the SDK's MFA code provider calls this).
         ...(io.canPrompt
           ? {
@@ -175,6 +182,8 @@ async function findSandbox(env: NodeJS.ProcessEnv): Promise<(Target['sandbox'] &
       endpoint: s.moto.url,
       serviceEndpoints: { lambda: s.emulator.url, codebuild: s.emulator.url, codepipeline: s.emulator.url },
       credentials: sandboxCredentials,
+      // sgn's own loopback emulators: a corporate proxy could not reach them.
+      direct: true,
     },
   };
 }

@@ -9,6 +9,11 @@ export function cacheHome(env: NodeJS.ProcessEnv): string {
   return env.SGN_CACHE_DIR || join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'sgn');
 }
 
+/** `$XDG_STATE_HOME/sgn` (default `~/.local/state/sgn`): what sgn keeps between runs (sandbox state, kept edits). */
+export function stateHome(env: NodeJS.ProcessEnv): string {
+  return join(env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state'), 'sgn');
+}
+
 export interface AtomicWriteOptions {
   /** The file's mode (e.g. 0o600 for anything private); the umask's default when omitted. */
   mode?: number;

@@ -171,3 +171,8 @@ export function describeProxies(p: ProxyEnv): string {
   if (p.noProxyText) parts.push(`direct: ${p.noProxyText.trim()}`);
   return parts.join('; ');
 }
+
+/** The same settings with `host:port` sent direct (the sandbox's own registry). */
+export function withDirectHost(p: ProxyEnv, host: string): ProxyEnv {
+  return { ...p, noProxy: [...parseNoProxy(host), ...p.noProxy] };
+}

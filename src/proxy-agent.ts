@@ -25,7 +25,7 @@ const bracket = (host: string) => (host.includes(':') ? `[${host}]` : host);
 function reachProxy(p: ProxyServer, target: string, connectMs: number, ready: (socket: net.Socket) => void, fail: (e: Error) => void): net.Socket {
   const socket = p.protocol === 'https:' ? tls.connect({ host: p.hostname, port: p.port, ...(net.isIP(p.hostname) ? {} : { servername: p.hostname }) }) : net.connect({ host: p.hostname, port: p.port });
   let settled = false;
-  const timer = setTimeout(() => failWith(new NetworkError('connect-timeout', p.host, `no answer within ${Math.round(connectMs / 1000)} s`, 'ETIMEDOUT')), connectMs);
+  const timer = setTimeout(() => failWith(new NetworkError('connect-timeout', p.host, `no answer within ${connectMs < 1000 ? `${connectMs} ms` : `${Math.round(connectMs / 1000)} s`}`, 'ETIMEDOUT')), connectMs);
   const failWith = (e: unknown) => {
     if (settled) return;
     settled = true;

@@ -22,6 +22,8 @@ export interface ClientSettings {
   /** Per-service endpoint overrides, keyed by the SDK's service id (lambda, s3, ...). */
   serviceEndpoints: Record<string, string>;
   credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** The sandbox's loopback endpoints: never through HTTPS_PROXY/HTTP_PROXY. */
+  direct?: boolean;
 }
 
 /**
@@ -52,6 +54,11 @@ export interface ClientHooks {
   onRetry?(message: string): void;
   /** Asks for the code of an MFA device (a terminal prompt), or throws when none can be asked. */
   mfaCode?(serial: string): Promise<string>;
+  /**
+   * Told of each request when it ends (retries included), for the request timeline of --debug:
+   * its operation and when it started and ended, in ms since the process started.
+   */
+  onRequest?(r: { service: string; operation: string; startMs: number; endMs: number; failed?: string }): void;
 }
 
 /**
@@ -81,7 +88,7 @@ export function createAwsFactory(settings: ClientSettings, env: NodeJS.ProcessEn
   const mfaCodeProvider = mfaSerial ? (serial: string) => (hooks.mfaCode ? hooks.mfaCode(serial) : Promise.reject(mfaNotPossible(serial, settings.profile ?? env.AWS_PROFILE))) : undefined;
   // HTTPS_PROXY / HTTP_PROXY / NO_PROXY: Node's http ignores them, so the handler gets agents
   // that honour them (their code loads only when a proxy is set).
-  const proxy = proxyConfigured(env) ? proxyFromEnv(env) : undefined;
+  const proxy = !settings.direct && proxyConfigured(env) ? proxyFromEnv(env) : undefined;
   let proxyAgents: Promise<{ httpAgent: unknown; httpsAgent: unknown }> | undefined;
   const agents = async () =>
     proxy ? await (proxyAgents ??= import('../proxy-agent.js').then((m) => m.createProxyAgents(proxy, { connectMs: awsLimits.connectionTimeoutMs })).then((a) => ({ httpAgent: a.http, httpsAgent: a.https }))) : {};
@@ -118,6 +125,7 @@ export function createAwsFactory(settings: ClientSettings, env: NodeJS.ProcessEn
   const faultContext = { profile: settings.profile ?? (env.AWS_PROFILE || undefined), env, ...(proxy ? { proxy } : {}) };
   const withFaults = <T extends object>(service: string, client: T, long = false): T => {
     installFaultHandling(client as never, { service, ...faultContext, ...(long ? { longInvoke: true } : { attemptDeadlineMs: awsLimits.requestTimeoutMs }) });
+    if (hooks.onRequest) timeline(client as never, service, hooks.onRequest);
     return client;
   };
   const s3PathStyle = Boolean(settings.endpoint || env.AWS_ENDPOINT_URL || env.AWS_ENDPOINT_URL_S3);
@@ -151,4 +159,23 @@ export function createAwsFactory(settings: ClientSettings, env: NodeJS.ProcessEn
     },
   };
   return factory;
+}
+
+/** Reports each command of a client when it ends: the request timeline of --debug. */
+function timeline(client: { middlewareStack: { add(m: unknown, o: object): void } }, service: string, onRequest: NonNullable<ClientHooks['onRequest']>): void {
+  client.middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+      const startMs = performance.now();
+      const operation = (context.commandName ?? '?').replace(/Command$/, '');
+      try {
+        const out = await next(args);
+        onRequest({ service, operation, startMs, endMs: performance.now() });
+        return out;
+      } catch (e) {
+        onRequest({ service, operation, startMs, endMs: performance.now(), failed: (e as { name?: string })?.name ?? 'error' });
+        throw e;
+      }
+    },
+    { step: 'initialize', name: 'sgnTimeline', priority: 'low', override: true },
+  );
 }

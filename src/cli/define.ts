@@ -33,21 +33,17 @@ export interface CommandSpec<O, R> extends CommandHeader {
   toJson?(result: R, opts: O): unknown;
 }
 
-/** The older form: one function that parses, runs and prints. Kept until every command moves. */
-export interface LegacyCommandDef extends CommandHeader {
-  /** Returns the exit code (0 when omitted). */
-  run(ctx: Context, args: string[], flags: Flags): Promise<number | void>;
-}
-
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyCommandSpec = CommandSpec<any, any>;
-export type CommandDef = AnyCommandSpec | LegacyCommandDef;
+/** Every command: there is no other form (the old `run(ctx, args, flags)` one is gone). */
+export type CommandDef = AnyCommandSpec;
 
 /** Declares a command, checking that parse, execute and render agree on their types. */
 export function defineCommand<O, R>(spec: CommandSpec<O, R>): CommandSpec<O, R> {
   return spec;
 }
 
+/** True for a command declaration (every command is one now; tests walking the tree use it). */
 export function isSpec(def: CommandDef): def is AnyCommandSpec {
   return 'execute' in def;
 }

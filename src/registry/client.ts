@@ -137,6 +137,9 @@ export interface FetchedManifest {
   digest: string;
 }
 
+/** The longest a cancelled upload's DELETE may take (an interrupted mirror waits for it before exiting). */
+export const cancelUploadMs = 2500;
+
 const retryStatus = (s: number) => s === 429 || s === 502 || s === 503 || s === 504 || s === 500;
 
 interface RequestSpec {
@@ -152,6 +155,8 @@ interface RequestSpec {
   expect: number[];
   /** Follow 3xx (blob downloads may redirect to a CDN or S3). */
   redirects?: boolean;
+  /** Instead of the run's signal (a cancel must still go out after Ctrl-C); sent once, never retried. */
+  ownSignal?: AbortSignal;
 }
 
 /** Parses Retry-After (seconds or an HTTP date) into milliseconds. */
@@ -234,9 +239,9 @@ export class Registry {
    * and quick network faults are retried within a budget, honouring Retry-After; what is left
    * is thrown as a RegistryError naming the host that failed.
    */
-  private async send(r: { method: string; url: URL; headers: Record<string, string>; body?: Buffer | Readable; signal?: AbortSignal }, replayable: boolean): Promise<HttpResponse> {
+  private async send(r: { method: string; url: URL; headers: Record<string, string>; body?: Buffer | Readable; signal?: AbortSignal; ownSignal?: AbortSignal }, replayable: boolean): Promise<HttpResponse> {
     const maxRetryAfter = this.opts.maxRetryAfterMs ?? 60_000;
-    const signal = r.signal && this.opts.signal ? AbortSignal.any([this.opts.signal, r.signal]) : (r.signal ?? this.opts.signal);
+    const signal = r.ownSignal ?? (r.signal && this.opts.signal ? AbortSignal.any([this.opts.signal, r.signal]) : (r.signal ?? this.opts.signal));
     let attempts = 0;
     try {
       return await withRetry(
@@ -249,7 +254,7 @@ export class Registry {
           } catch (e) {
             // The body's own failure (its source broke off, a digest check) is the caller's to judge.
             if (e instanceof BodyStreamError) throw e.cause;
-            if (this.opts.signal?.aborted) throw this.opts.signal.reason ?? e;
+            if (!r.ownSignal && this.opts.signal?.aborted) throw this.opts.signal.reason ?? e;
             if (e instanceof NetworkError) throw RegistryError.fromNetwork(e, this.opts.role);
             throw e;
           }
@@ -259,14 +264,14 @@ export class Registry {
           return res;
         },
         {
-          policy: { retries: replayable ? (this.opts.retries ?? 4) : 0, ...(this.opts.retryBudgetMs !== undefined ? { budgetMs: this.opts.retryBudgetMs } : {}) },
+          policy: { retries: replayable && !r.ownSignal ? (this.opts.retries ?? 4) : 0, ...(this.opts.retryBudgetMs !== undefined ? { budgetMs: this.opts.retryBudgetMs } : {}) },
           classify: (e) => {
             if (!(e instanceof RegistryError) || !e.retryable || e.code === 'ENOTFOUND') return undefined;
             if (e.retryAfterMs !== undefined && e.retryAfterMs > maxRetryAfter) return undefined;
             return { reason: e.reason, afterMs: e.retryAfterMs };
           },
           announce: (m) => this.opts.onRetry?.(m),
-          signal: this.opts.signal,
+          signal: r.ownSignal ?? this.opts.signal,
         },
       );
     } catch (e) {
@@ -285,7 +290,7 @@ export class Registry {
       const sameOrigin = url.origin === this.base;
       // Never send the registry's credentials to another host (a CDN or S3 signs its own URLs).
       const auth = sameOrigin ? await this.authorization(scopes) : undefined;
-      const res = await this.send({ method: spec.method, url, headers: { ...spec.headers, ...(auth ? { Authorization: auth } : {}) }, body: spec.body, signal: spec.signal }, replayable);
+      const res = await this.send({ method: spec.method, url, headers: { ...spec.headers, ...(auth ? { Authorization: auth } : {}) }, body: spec.body, signal: spec.signal, ownSignal: spec.ownSignal }, replayable);
       if (res.status === 401 && sameOrigin && !challenged) {
         const c = parseChallenge(header(res, 'www-authenticate'));
         if (c) {
@@ -487,12 +492,19 @@ export class Registry {
     await discard(res);
   }
 
-  /** Abandons an upload (best effort: registries also purge stale uploads). */
-  async cancelUpload(repo: string, location: URL): Promise<void> {
+  /**
+   * Abandons an upload (the distribution spec's DELETE of its location), best effort and within
+   * `cancelUploadMs`: registries also purge stale uploads, but only days later. It runs on its
+   * own time limit, not the run's signal, because after Ctrl-C that signal is aborted and this
+   * is exactly when the half-sent upload must be dropped. True when the registry took it.
+   */
+  async cancelUpload(repo: string, location: URL): Promise<boolean> {
     try {
-      await discard(await this.request({ method: 'DELETE', url: location, repo, expect: [202, 204, 404] }));
+      await discard(await this.request({ method: 'DELETE', url: location, repo, expect: [202, 204, 404], ownSignal: AbortSignal.timeout(cancelUploadMs) }));
+      return true;
     } catch {
-      // Nothing to do: the upload expires on its own.
+      // Nothing more to do: the upload expires on its own.
+      return false;
     }
   }
 }

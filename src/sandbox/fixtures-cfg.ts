@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { fillPattern } from '../settings/schema.js';
+import { backdateMetadataKey } from './moto.js';
 
 /**
  * Builders for the config bucket as the pipeline has it: app config files at
@@ -25,6 +26,8 @@ export interface ConfigFileOptions {
   metadata?: Record<string, string>;
   /** Object tags. */
   tags?: Record<string, string>;
+  /** The object's LastModified (only on sgn's moto, see startMoto; S3 sets the upload time). */
+  lastModified?: Date;
 }
 
 /** Uploads one config file as is (bytes untouched); returns its version and ETag. */
@@ -37,7 +40,7 @@ export async function putConfigFile(s3: S3Client, bucket: string, key: string, b
       Body: typeof body === 'string' ? Buffer.from(body, 'utf8') : body,
       ContentType: opts.contentType ?? 'text/plain; charset=utf-8',
       ...(opts.kmsKeyId ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: opts.kmsKeyId } : {}),
-      ...(opts.metadata ? { Metadata: opts.metadata } : {}),
+      ...(opts.metadata || opts.lastModified ? { Metadata: { ...opts.metadata, ...(opts.lastModified ? { [backdateMetadataKey]: opts.lastModified.toISOString() } : {}) } } : {}),
       ...(opts.tags ? { Tagging: new URLSearchParams(opts.tags).toString() } : {}),
     }),
   );
@@ -108,6 +111,11 @@ export interface SeedDemoConfigOptions {
   projects: string[];
   /** moto's URL and region: the first project's production file is then SSE-KMS encrypted. */
   moto?: { url: string; region: string };
+  /**
+   * The demo's clock: the files then date from before every demo deploy (current versions two
+   * weeks back, the history before that), so that a deploy does not report a config change.
+   */
+  now?: Date;
 }
 
 /**
@@ -120,6 +128,7 @@ export async function seedDemoConfig(s3: S3Client, opts: SeedDemoConfigOptions):
   await putDeployerKubeConfigs(s3, opts.bucket, opts.environments);
   const kmsKeyArn = opts.moto ? await createMotoKmsKey(opts.moto.url, opts.moto.region) : undefined;
   const keys: string[] = [];
+  const daysAgo = (days: number) => (opts.now ? { lastModified: new Date(opts.now.getTime() - days * 86_400_000) } : {});
   for (const [pi, project] of opts.projects.entries()) {
     for (const env of opts.environments) {
       const key = fillPattern(opts.configKey, { project, env });
@@ -128,10 +137,10 @@ export async function seedDemoConfig(s3: S3Client, opts: SeedDemoConfigOptions):
       const encrypted = pi === 0 && env === opts.environments[opts.environments.length - 1];
       if (pi === 0 && env === opts.environments[0]) {
         // A little history for `sgn cfg history` and `restore`.
-        await putConfigFile(s3, opts.bucket, key, text.replace('LOG_LEVEL=debug', 'LOG_LEVEL=warn'));
-        await putConfigFile(s3, opts.bucket, key, text.replace('DEBUG_TOOLBAR=1\n', ''));
+        await putConfigFile(s3, opts.bucket, key, text.replace('LOG_LEVEL=debug', 'LOG_LEVEL=warn'), daysAgo(30));
+        await putConfigFile(s3, opts.bucket, key, text.replace('DEBUG_TOOLBAR=1\n', ''), daysAgo(21));
       }
-      await putConfigFile(s3, opts.bucket, key, text, encrypted && kmsKeyArn ? { kmsKeyId: kmsKeyArn } : {});
+      await putConfigFile(s3, opts.bucket, key, text, { ...(encrypted && kmsKeyArn ? { kmsKeyId: kmsKeyArn } : {}), ...daysAgo(14) });
       keys.push(key);
     }
   }

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ExternalCommandError } from '../errors.js';
 import { freePort, waitForHttp } from './ports.js';
 
@@ -60,6 +60,32 @@ export interface MotoProcess {
   stop(): Promise<void>;
 }
 
+/** The object metadata key that sets an S3 object's LastModified in sgn's moto (see launcher). */
+export const backdateMetadataKey = 'sgn-sandbox-last-modified';
+
+/**
+ * moto_server with one addition: a PutObject carrying the metadata `x-amz-meta-sgn-sandbox-last-
+ * modified: <ISO time>` gets that LastModified (the key is dropped, not stored). S3 and moto set
+ * LastModified to the upload time, and moto has no clock control; without this, the demo's config
+ * files would always be newer than its deploy records (written with past `Deployed` times), and
+ * every sandbox deploy would say the config changed after the last deploy. Nothing else changes.
+ */
+const motoLauncher = `
+import datetime, sys
+from moto.s3.models import FakeKey
+_set_metadata = FakeKey.set_metadata
+def set_metadata(self, metadata, replace=False):
+    stamp = metadata.pop("x-amz-meta-${backdateMetadataKey}", None)
+    _set_metadata(self, metadata, replace)
+    if stamp:
+        when = datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        self.last_modified = when.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+FakeKey.set_metadata = set_metadata
+from moto.server import main
+sys.argv[0] = "moto_server"
+sys.exit(main())
+`;
+
 /**
  * Starts moto_server on a free loopback port and waits until it answers. `detached` lets it
  * outlive this process (the sandbox); otherwise it is stopped when the caller calls stop().
@@ -68,7 +94,11 @@ export async function startMoto(opts: { server: string; logFile?: string; detach
   const port = opts.port ?? (await freePort());
   const out = opts.logFile ? openSync(opts.logFile, 'a') : 'ignore';
   // moto drops a `moto_recording` file in its working directory: run it from the temp dir.
-  const child = spawn(opts.server, ['-H', '127.0.0.1', '-p', String(port)], {
+  // The venv's python runs moto_server's main() behind the launcher (moto_server itself when a
+  // server outside a venv is given).
+  const python = join(dirname(opts.server), 'python3');
+  const [file, args] = existsSync(python) ? [python, ['-c', motoLauncher]] : [opts.server, []];
+  const child = spawn(file, [...args, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', out, out],
     detached: Boolean(opts.detached),
     cwd: tmpdir(),

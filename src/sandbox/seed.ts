@@ -20,6 +20,7 @@ export async function seedDemo(clients: SandboxClients, settings: Settings, now:
     environments: settings.environments,
     projects: demoProjects,
     moto: { url: clients.endpoint, region: sandboxRegion },
+    now,
   });
   const seeds = await seedDemoDeploys(clients, { table: settings.table, configBucket: settings.configBucket, now });
   // The deployer's log group exists wherever the deployer has ever run (deploy --logs reads it).

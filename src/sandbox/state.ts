@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { stateHome } from '../files.js';
 
 /** What `sgn sandbox start` left running, so that `--sandbox` can reach it. */
 export interface SandboxState {
@@ -22,9 +22,7 @@ export const sandboxCredentials = { accessKeyId: 'sandbox', secretAccessKey: 'sa
 
 /** The sandbox's folder: SGN_SANDBOX_DIR, else $XDG_STATE_HOME/sgn/sandbox. */
 export function sandboxDir(env: NodeJS.ProcessEnv): string {
-  if (env.SGN_SANDBOX_DIR) return env.SGN_SANDBOX_DIR;
-  const state = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');
-  return join(state, 'sgn', 'sandbox');
+  return env.SGN_SANDBOX_DIR || join(stateHome(env), 'sandbox');
 }
 
 export function statePath(env: NodeJS.ProcessEnv): string {

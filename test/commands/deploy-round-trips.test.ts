@@ -113,10 +113,11 @@ describe('sgn deploy: sequential round trips, counted at loopback proxies that h
 
   it('given staging ahead and its tests passed, when deployed with --yes, then the plan is shown after two round trips and the whole deploy takes five', async () => {
     const { w, env } = await proxied();
-    const run = startSgn(['deploy', 'trip', 'production', '--yes'], env);
+    const run = startSgn(['--debug', 'deploy', 'trip', 'production', '--yes'], env);
     try {
-      // Round trip 1: everything that needs only the names (leftover temporary records: two Queries).
-      await w.arrived(['GetItem', 'GetItem', 'GetCallerIdentity', 'HeadObject', 'ListPipelineExecutions', 'GetFunctionConfiguration', 'Query', 'Query']);
+      // Round trip 1: everything that needs only the names (leftover temporary records: two Queries;
+      // one image of the repository opens the ECR connection for the image check).
+      await w.arrived(['GetItem', 'GetItem', 'GetCallerIdentity', 'HeadObject', 'ListPipelineExecutions', 'GetFunctionConfiguration', 'DescribeImages', 'Query', 'Query']);
       assert.doesNotMatch(run.stderr, /Promote/);
       await w.release();
       // Round trip 2: what needs the source record (artifact, image) and the tag's execution.
@@ -140,13 +141,17 @@ describe('sgn deploy: sequential round trips, counted at loopback proxies that h
       run.kill();
       await w.stop();
     }
-    assert.deepEqual(names(w, 1), ['GetCallerIdentity', 'GetFunctionConfiguration', 'GetItem', 'GetItem', 'HeadObject', 'ListPipelineExecutions', 'Query', 'Query']);
+    assert.deepEqual(names(w, 1), ['DescribeImages', 'GetCallerIdentity', 'GetFunctionConfiguration', 'GetItem', 'GetItem', 'HeadObject', 'ListPipelineExecutions', 'Query', 'Query']);
     assert.deepEqual(names(w, 2), ['DescribeImages', 'GetObject', 'GetPipelineState', 'ListActionExecutions']);
     assert.deepEqual(names(w, 3), ['TransactWriteItems']);
     assert.deepEqual(names(w, 4), ['Invoke']);
     assert.deepEqual(names(w, 5), ['DeleteItem', 'GetItem', 'PutItem']);
-    assert.equal(w.requests.length, 17, 'no other request');
+    assert.equal(w.requests.length, 18, 'no other request');
     assert.match(run.stderr, new RegExp(`✓ Deployed trip ${stagingTag} to production`));
+    // --debug: the request timeline, one line per request when it ends.
+    assert.match(run.stderr, /\[debug\] request dynamodb TransactWriteItems \d+-\d+ ms\n/);
+    assert.match(run.stderr, /\[debug\] request lambda Invoke \d+-\d+ ms\n/);
+    assert.equal(run.stderr.match(/\[debug\] request [a-z0-9]+ [A-Za-z]+ \d+-\d+ ms/g)?.length, 18, 'one line per request');
     assert.equal((await record('production'))!.Tag.S, stagingTag);
     assert.equal(await record('sgn:lock:production'), undefined, 'the lock is released');
     assert.equal((await control.invocations()).length, 1);
@@ -161,7 +166,7 @@ describe('sgn deploy: sequential round trips, counted at loopback proxies that h
     assert.equal(first.code, 0, first.stderr);
     const run = startSgn(['deploy', 'trip', 'production', '--dry-run'], env);
     try {
-      await w.arrived(['GetItem', 'GetItem', 'GetCallerIdentity', 'HeadObject', 'ListPipelineExecutions', 'Query', 'Query']);
+      await w.arrived(['GetItem', 'GetItem', 'GetCallerIdentity', 'HeadObject', 'ListPipelineExecutions', 'DescribeImages', 'Query', 'Query']);
       await w.release();
       // The artifact (its ETag, against the cache), and image and tests of both tags at once.
       await w.arrived(['HeadObject', 'DescribeImages', 'DescribeImages', 'GetPipelineState', 'ListActionExecutions']);
@@ -182,7 +187,7 @@ describe('sgn deploy: sequential round trips, counted at loopback proxies that h
     const { w, env } = await proxied();
     const run = startSgn(['deploy', 'trip', 'production', '--yes'], env);
     try {
-      await w.arrived(['GetItem', 'GetItem', 'GetCallerIdentity', 'HeadObject', 'ListPipelineExecutions', 'GetFunctionConfiguration', 'Query', 'Query']);
+      await w.arrived(['GetItem', 'GetItem', 'GetCallerIdentity', 'HeadObject', 'ListPipelineExecutions', 'GetFunctionConfiguration', 'DescribeImages', 'Query', 'Query']);
       await w.release();
       await w.arrived(['GetObject', 'DescribeImages', 'GetPipelineState', 'ListActionExecutions']);
       await w.release();
@@ -205,7 +210,7 @@ describe('sgn deploy: sequential round trips, counted at loopback proxies that h
     const { w, env } = await proxied();
     const run = startSgn(['deploy', 'trip', 'production', '--yes'], env);
     try {
-      await w.arrived(['GetItem', 'GetItem', 'GetCallerIdentity', 'HeadObject', 'ListPipelineExecutions', 'GetFunctionConfiguration', 'Query', 'Query']);
+      await w.arrived(['GetItem', 'GetItem', 'GetCallerIdentity', 'HeadObject', 'ListPipelineExecutions', 'GetFunctionConfiguration', 'DescribeImages', 'Query', 'Query']);
       await w.release();
       await w.arrived(['GetObject', 'DescribeImages', 'GetPipelineState', 'ListActionExecutions']);
       await w.release();

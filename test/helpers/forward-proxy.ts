@@ -62,6 +62,7 @@ export async function startForwardProxy(opts: ForwardProxyOptions = {}): Promise
     delete headers['proxy-connection'];
     const up = http.request({ host: resolve(target.hostname.replace(/^\[|\]$/g, '')), port: Number(target.port || 80), method: req.method, path: target.pathname + target.search, headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.rawHeaders);
+      res.flushHeaders();
       answer.pipe(res);
     });
     up.on('error', () => res.destroy());

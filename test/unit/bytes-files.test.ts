@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exactBytes, formatBytes } from '../../src/bytes.js';
-import { cacheHome, writeFileAtomic, writeFileAtomicSync } from '../../src/files.js';
+import { cacheHome, stateHome, writeFileAtomic, writeFileAtomicSync } from '../../src/files.js';
 
 describe('unit: bytes and files (one helper each)', () => {
   it('given sizes, then decimal units as docker prints them, binary ones on request, exact ones with separators', () => {
@@ -41,5 +41,10 @@ describe('unit: bytes and files (one helper each)', () => {
     assert.equal(cacheHome({ SGN_CACHE_DIR: '/c', XDG_CACHE_HOME: '/x', HOME: '/h' }), '/c');
     assert.equal(cacheHome({ XDG_CACHE_HOME: '/x', HOME: '/h' }), '/x/sgn');
     assert.equal(cacheHome({ HOME: '/h' }), '/h/.cache/sgn');
+  });
+
+  it('given the environment, then the state home (sandbox state, kept edits) is XDG_STATE_HOME/sgn, else ~/.local/state/sgn', () => {
+    assert.equal(stateHome({ XDG_STATE_HOME: '/s', HOME: '/h' }), '/s/sgn');
+    assert.equal(stateHome({ HOME: '/h' }), '/h/.local/state/sgn');
   });
 });

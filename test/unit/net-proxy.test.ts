@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { ExitCode } from '../../src/errors.js';
 import { ProxyError } from '../../src/net-errors.js';
-import { bypassesProxy, maskProxyUrl, parseNoProxy, parseProxyUrl, proxyConfigured, proxyFor, proxyFromEnv, ProxyVariableError } from '../../src/net-proxy.js';
+import { bypassesProxy, maskProxyUrl, parseNoProxy, parseProxyUrl, proxyConfigured, proxyFor, proxyFromEnv, ProxyVariableError, withDirectHost } from '../../src/net-proxy.js';
 
 describe('proxy settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY)', () => {
   describe('which variable', () => {
@@ -92,6 +92,14 @@ describe('proxy settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY)', () => {
       const p = proxyFromEnv({ HTTP_PROXY: 'proxy:3128', NO_PROXY: 'a.corp', no_proxy: 'b.corp' });
       assert.equal(proxyFor(p, new URL('http://b.corp/')), undefined);
       assert.equal(proxyFor(p, new URL('http://a.corp/')), p.http);
+    });
+  });
+
+  describe("the sandbox's registry", () => {
+    it('given the sandbox registry host added as direct, then only that host:port skips the proxy', () => {
+      const p = withDirectHost(proxyFromEnv({ HTTP_PROXY: 'proxy:3128' }), '127.0.0.1:5001');
+      assert.equal(proxyFor(p, new URL('http://127.0.0.1:5001/v2/')), undefined);
+      assert.equal(proxyFor(p, new URL('http://127.0.0.1:5002/v2/')), p.http);
     });
   });
 

@@ -1,6 +1,7 @@
 import { defineCommand, flagReader, type Flags } from '../../cli/define.js';
 import type { CfgWriteResult } from '../../services/cfg/events.js';
 import type { CfgEditOptions } from '../../services/cfg/edit.js';
+import { cfgWriteDeps, terminalConfirm } from './deps.js';
 import { validateCfgEnv, validateCfgProject } from './names.js';
 
 export function parseCfgEdit(args: string[], flags: Flags): CfgEditOptions {
@@ -32,28 +33,22 @@ export const cfgEdit = defineCommand<CfgEditOptions, CfgWriteResult>({
   json: true,
   parse: parseCfgEdit,
   execute: async (ctx, opts) => {
-    const [{ cfgEdit: run, keptEditsDir }, { editorCommand }, { cfgReporter }, { tmpdir }] = await Promise.all([
+    const [{ cfgEdit: run }, { editorCommand }, { stateHome }, { tmpdir }, { join }] = await Promise.all([
       import('../../services/cfg/edit.js'),
       import('../../services/cfg/editor.js'),
-      import('../render/cfg.js'),
+      import('../../files.js'),
       import('node:os'),
+      import('node:path'),
     ]);
-    const settings = ctx.settings();
-    const prompter = ctx.io.canPrompt ? () => ctx.prompter() : undefined;
     return run(
       {
-        s3: await ctx.api.s3(),
-        settings: { configBucket: settings.configBucket, configKey: settings.configKey, environments: settings.environments },
-        report: cfgReporter(ctx.io),
-        debug: ctx.debug,
-        chooseEnv: prompter && (async (question, envs) => (await prompter()).select(question, envs.map((e) => ({ value: e, name: e })))),
-        confirm: prompter && (async (question, o) => (await prompter()).confirm(question, o)),
+        ...(await cfgWriteDeps(ctx)),
+        chooseEnv: ctx.io.canPrompt ? async (question, envs) => (await ctx.prompter()).select(question, envs.map((e) => ({ value: e, name: e }))) : undefined,
+        confirm: terminalConfirm(ctx),
         editor: editorCommand(ctx.env),
         processes: await ctx.processes(),
         tempRoot: ctx.env.TMPDIR || tmpdir(),
-        keptEditsDir: keptEditsDir(ctx.env),
-        now: ctx.now,
-        signal: ctx.signal,
+        keptEditsDir: join(stateHome(ctx.env), 'edits'),
       },
       opts,
     );

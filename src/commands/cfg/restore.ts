@@ -2,6 +2,7 @@ import { defineCommand, flagReader, type Flags } from '../../cli/define.js';
 import { UsageError } from '../../errors.js';
 import type { CfgWriteResult } from '../../services/cfg/events.js';
 import type { CfgRestoreOptions } from '../../services/cfg/write.js';
+import { cfgWriteDeps, terminalConfirm } from './deps.js';
 import { validateCfgEnv, validateCfgProject } from './names.js';
 import { parseVersionId } from './version.js';
 
@@ -35,20 +36,8 @@ export const cfgRestore = defineCommand<CfgRestoreOptions, CfgWriteResult>({
   json: true,
   parse: parseCfgRestore,
   execute: async (ctx, opts) => {
-    const [{ cfgRestore: run }, { cfgReporter }] = await Promise.all([import('../../services/cfg/write.js'), import('../render/cfg.js')]);
-    const settings = ctx.settings();
-    return run(
-      {
-        s3: await ctx.api.s3(),
-        settings: { configBucket: settings.configBucket, configKey: settings.configKey, environments: settings.environments },
-        report: cfgReporter(ctx.io),
-        debug: ctx.debug,
-        confirm: ctx.io.canPrompt ? async (question, o) => (await ctx.prompter()).confirm(question, o) : undefined,
-        signal: ctx.signal,
-        now: ctx.now,
-      },
-      opts,
-    );
+    const { cfgRestore: run } = await import('../../services/cfg/write.js');
+    return run({ ...(await cfgWriteDeps(ctx)), confirm: terminalConfirm(ctx) }, opts);
   },
   toJson: async (result) => (await import('../render/cfg.js')).cfgWriteJson(result),
   render: async (ctx, result) => (await import('../render/cfg.js')).renderCfgWrite(ctx.io, result, 'restore'),

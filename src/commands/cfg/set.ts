@@ -3,6 +3,7 @@ import type { Context } from '../../context.js';
 import { UsageError } from '../../errors.js';
 import type { CfgWriteResult } from '../../services/cfg/events.js';
 import type { CfgSetOptions } from '../../services/cfg/write.js';
+import { cfgWriteDeps } from './deps.js';
 import { checkKey, validateCfgEnv, validateCfgProject } from './names.js';
 
 function noRepeats(keys: string[]): void {
@@ -39,19 +40,8 @@ export function parseCfgUnset(args: string[], _flags: Flags): CfgSetOptions {
 
 /** set and unset: one service, a conditional write re-applied on the newest version. */
 async function executeSetKeys(ctx: Context, opts: CfgSetOptions): Promise<CfgWriteResult> {
-  const [{ cfgSetKeys }, { cfgReporter }] = await Promise.all([import('../../services/cfg/write.js'), import('../render/cfg.js')]);
-  const settings = ctx.settings();
-  return cfgSetKeys(
-    {
-      s3: await ctx.api.s3(),
-      settings: { configBucket: settings.configBucket, configKey: settings.configKey, environments: settings.environments },
-      report: cfgReporter(ctx.io),
-      debug: ctx.debug,
-      signal: ctx.signal,
-      now: ctx.now,
-    },
-    opts,
-  );
+  const { cfgSetKeys } = await import('../../services/cfg/write.js');
+  return cfgSetKeys(await cfgWriteDeps(ctx), opts);
 }
 
 export const cfgSet = defineCommand<CfgSetOptions, CfgWriteResult>({

@@ -1,6 +1,7 @@
 import type { Context } from '../../context.js';
 import { userAgent } from '../../version.js';
 import { SgnError } from '../../errors.js';
+import { withDirectHost } from '../../net-proxy.js';
 import { dockerConfigPath, dockerCredentials } from '../../registry/docker-config.js';
 import { cacheHome, fileLocations } from '../../registry/locations.js';
 import { ecrLogin } from '../../services/mirror/login.js';
@@ -23,7 +24,9 @@ export async function mirrorDeps(ctx: Context): Promise<MirrorDeps> {
   const ecrOnce = () => ctx.api.ecr();
   const env = ctx.env;
   const cacheDir = cacheHome(env);
-  const proxy = ctx.proxy();
+  const configured = ctx.proxy();
+  // The sandbox's registry is sgn's own, on loopback: a corporate proxy could not reach it.
+  const proxy = configured && sandbox?.registryHost ? withDirectHost(configured, sandbox.registryHost) : configured;
   return {
     login: ecrLogin({
       ecr: ecrOnce,

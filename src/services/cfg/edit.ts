@@ -4,7 +4,6 @@
  * the user's edit is re-applied on top of it (a three-way merge), never over it.
  */
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { CancelledError, ConflictError, SgnError, UsageError } from '../../errors.js';
 import type { ProcessRunner } from '../../process.js';
@@ -39,7 +38,7 @@ export interface CfgEditDeps extends CfgBaseDeps {
   processes: ProcessRunner;
   /** Where the private workspace folder is made ($TMPDIR). */
   tempRoot: string;
-  /** The private folder refused or conflicting edits are kept in (keptEditsDir). */
+  /** The private folder refused or conflicting edits are kept in ($XDG_STATE_HOME/sgn/edits, 0700). */
   keptEditsDir: string;
   now: () => Date;
   signal: AbortSignal;
@@ -134,11 +133,6 @@ export async function cfgEdit(deps: CfgEditDeps, opts: CfgEditOptions): Promise<
   } finally {
     ws.remove();
   }
-}
-
-/** The private folder of kept edits: $XDG_STATE_HOME/sgn/edits (0700). */
-export function keptEditsDir(env: NodeJS.ProcessEnv): string {
-  return join(env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state'), 'sgn', 'edits');
 }
 
 function isKeptEditPath(dir: string, path: string): boolean {

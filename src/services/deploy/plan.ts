@@ -210,6 +210,9 @@ export async function promotePlan(deps: PlanDeps, opts: Pick<DeployOptions, 'pro
   const isProtected = settings.protected.includes(opts.env);
   // Round trip 1. Promises that may settle unawaited (an error below) never reject.
   const config = checkConfig(readerOf(deps), settings, opts.project, opts.env);
+  // The image check needs the tag from the source record; one image of the repository now opens
+  // the connection to ECR that the check then reuses (a new connection costs a round trip or two).
+  deps.ecr.describeImages({ repositoryName: opts.project, maxResults: 1 }).catch(() => undefined);
   const gate = deps.gate?.({ project: opts.project, env: opts.env, protected: isProtected }).then(
     (judge) => judge,
     (e: unknown) => async (): Promise<GateCheck> => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { runSgn } from '../../helpers/cli.js';
+import { refusedHost } from '../../helpers/fault-proxy.js';
 import { isAlive, type SandboxState } from '../../../src/sandbox/state.js';
 import { sandboxCredentials } from '../../../src/sandbox/state.js';
 
@@ -65,6 +66,13 @@ describe('sgn sandbox', function () {
     assert.equal(viaEnv.stdout, viaFlag.stdout);
   });
 
+  it('given HTTP_PROXY and HTTPS_PROXY pointing at a proxy that is down, then --sandbox still works: its loopback endpoints are always direct', async () => {
+    const dead = `http://${await refusedHost()}`;
+    const res = await runSgn(['--sandbox', 'ls', 'deployed', '--project', 'web'], { env: { ...env, HTTP_PROXY: dead, HTTPS_PROXY: dead } });
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /^web\t/m);
+  });
+
   it('given the sandbox, then the demo projects\' sources it names render what staging runs, and billing has a lint error', async () => {
     const start = await runSgn(['sandbox', 'start'], { env });
     const projects = join(env.SGN_SANDBOX_DIR!, 'projects');
@@ -79,6 +87,16 @@ describe('sgn sandbox', function () {
     const lint = await runSgn(['--sandbox', 'lint'], { env, cwd: join(projects, 'billing') });
     assert.equal(lint.code, 1, lint.stderr);
     assert.match(lint.stdout, /\[cron\.no-cron-env\]/);
+  });
+
+  it('given the demo data, then the plan of web to production says nothing about a config change (the files predate its deploys)', async () => {
+    const res = await runSgn(['--sandbox', 'deploy', 'web', 'production', '--dry-run'], { env, timeoutMs: 120_000 });
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stderr, /Promote web/);
+    assert.doesNotMatch(res.stderr, /config file of web in production changed/);
+    const ls = JSON.parse((await runSgn(['--sandbox', 'cfg', 'ls', 'web', '--json'], { env })).stdout) as { env: string; lastModified: string }[];
+    const records = JSON.parse((await runSgn(['--sandbox', 'ls', 'deployed', '--project', 'web', '--json'], { env })).stdout) as { environments: Record<string, { deployed: string }> }[];
+    for (const f of ls) assert.ok(Date.parse(f.lastModified) < Date.parse(records[0].environments[f.env].deployed), `${f.env}'s config predates its last deploy`);
   });
 
   it('given the sandbox, then the README promotion works: deploy web production --yes, then web is in sync', async () => {

@@ -72,6 +72,34 @@ describe('registry client', () => {
   });
 });
 
+describe('registry client: cancelling an upload after Ctrl-C', () => {
+  it('given the run already interrupted (its signal aborted), when an upload is cancelled, then the DELETE still goes out, once', async () => {
+    const seen: string[] = [];
+    const registry = await serve((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.writeHead(204).end();
+    });
+    const interrupted = new AbortController();
+    interrupted.abort(new Error('Interrupted.'));
+    const r = new Registry({ host: registry.host, insecure: true, actions: 'pull,push', userAgent: 'sgn-test', signal: interrupted.signal });
+    assert.equal(await r.cancelUpload('team/app', new URL(`http://${registry.host}/v2/team/app/blobs/uploads/u-1?_state=s`)), true);
+    assert.deepEqual(seen, ['DELETE /v2/team/app/blobs/uploads/u-1?_state=s']);
+    await registry.close();
+  });
+
+  it('given a registry that answers the cancel with 503, then it is sent once (no retry) and reported as not taken', async () => {
+    let calls = 0;
+    const registry = await serve((_req, res) => {
+      calls++;
+      res.writeHead(503).end();
+    });
+    const r = new Registry({ host: registry.host, insecure: true, actions: 'pull,push', userAgent: 'sgn-test' });
+    assert.equal(await r.cancelUpload('team/app', new URL(`http://${registry.host}/v2/team/app/blobs/uploads/u-2`)), false);
+    assert.equal(calls, 1);
+    await registry.close();
+  });
+});
+
 describe('registry client: bounded time and faults that name the host', () => {
   const limits = { connectMs: 2000, idleMs: 1500, windowMs: 1000, minBytesPerSecond: 1024 };
   const quick = (host: string, extra: Partial<ConstructorParameters<typeof Registry>[0]> = {}) =>

@@ -1,0 +1,21 @@
+import type { Context } from '../../context.js';
+import type { CfgWriteDeps, Confirm } from '../../services/cfg/write.js';
+
+/** What every cfg write (edit, restore, set, unset) takes from the composition root. */
+export async function cfgWriteDeps(ctx: Context): Promise<CfgWriteDeps> {
+  const [{ cfgReporter }, s3] = await Promise.all([import('../render/cfg.js'), ctx.api.s3()]);
+  const settings = ctx.settings();
+  return {
+    s3,
+    settings: { configBucket: settings.configBucket, configKey: settings.configKey, environments: settings.environments },
+    report: cfgReporter(ctx.io),
+    debug: ctx.debug,
+    signal: ctx.signal,
+    now: ctx.now,
+  };
+}
+
+/** Yes/no on the terminal; undefined when there is none to ask on (the services then refuse or need --yes). */
+export function terminalConfirm(ctx: Context): Confirm | undefined {
+  return ctx.io.canPrompt ? async (question, opts) => (await ctx.prompter()).confirm(question, opts) : undefined;
+}
