@@ -141,6 +141,14 @@ export function hostOf(e: unknown): string | undefined {
   return (e as { $sgnHost?: string } | null)?.$sgnHost;
 }
 
+/** Requests whose status line and headers arrived (noted per attempt, next to the handler). */
+const answered = new WeakSet<object>();
+
+/** True when the answer had begun (status line and headers) before the error: a body cut short, not a refusal to answer. */
+function midAnswerOf(e: unknown): boolean {
+  return (e as { $sgnMidAnswer?: boolean } | null)?.$sgnMidAnswer === true;
+}
+
 /** The host an error's request went to (set by the per-attempt middleware). */
 export function tagHost(e: unknown, host: string): void {
   if (typeof e === 'object' && e !== null && Object.isExtensible(e) && !('$sgnHost' in e)) {
@@ -203,7 +211,12 @@ export function classifyAwsFault(e: unknown, c: FaultContext): SgnError | undefi
   // An error from the wire (the SDK names some of them TimeoutError, ECONNRESET included).
   const code = (e as { code?: unknown } | null)?.code;
   if (!status && typeof code === 'string') {
-    const net = classifyNetworkError(e, host);
+    const net = classifyNetworkError(e, host, { midAnswer: midAnswerOf(e) });
+    if (net) return unreachable(service, host, net.message, net);
+  }
+  // A body cut short: the SDK's deserializer appends its own note to the socket's "aborted".
+  if (/^aborted(\n|$)/.test(message)) {
+    const net = classifyNetworkError(Object.assign(new Error('aborted'), typeof code === 'string' ? { code } : {}), host, { midAnswer: true });
     if (net) return unreachable(service, host, net.message, net);
   }
   const unreadable = /Deserialization error|Unexpected token|is not valid JSON|Expected closing tag|Unexpected end of JSON|char '.' is not expected/i.test(message) || name === 'SyntaxError';
@@ -306,7 +319,7 @@ export async function readBodyWithin(
 /** A short reason for a retry announcement, naming the host. */
 function retryReason(e: unknown, service: string): string {
   const host = hostOf(e) ?? `the ${serviceNames[service] ?? service} endpoint`;
-  const fault = classifyNetworkError(e, host);
+  const fault = classifyNetworkError(e, host, { midAnswer: midAnswerOf(e) });
   if (fault) return fault.message;
   const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
   if (err?.name === 'TimeoutError') return `${host} did not answer in time`;
@@ -384,12 +397,25 @@ export function installFaultHandling(client: MiddlewareClient, c: Omit<FaultCont
           throw ProxyError.refused({ host: proxy.host, from: proxy.from, credentials: Boolean(proxy.authorization) }, host, 407, 'Proxy Authentication Required');
         }
         tagHost(e, host);
+        if (r && answered.has(r) && typeof e === 'object' && e !== null && Object.isExtensible(e) && !('$sgnMidAnswer' in e)) {
+          Object.defineProperty(e, '$sgnMidAnswer', { value: true, enumerable: false });
+        }
         throw e;
       } finally {
         clearTimeout(timer);
       }
     },
     { step: 'deserialize', name: 'sgnAttemptHost', priority: 'high', override: true },
+  );
+  // Next to the handler, before the deserializer reads the body: the status line and headers
+  // arrived, so a fault from here on cut an answer short.
+  client.middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>) => async (args: { request?: object }) => {
+      const result = await next(args);
+      if (args.request) answered.add(args.request);
+      return result;
+    },
+    { step: 'deserialize', name: 'sgnAnswerStarted', priority: 'low', override: true },
   );
   client.middlewareStack.add(
     (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {

@@ -78,7 +78,11 @@ const classes: [string, RegExp][] = [
   ['throttled', /kept throttling|is limiting requests/],
   ['5xx', /failed with 5\d\d|: 5\d\d|answered 5\d\d/],
 ];
-const classOf = (text: string) => classes.find(([, re]) => re.test(text))?.[0] ?? 'other';
+/** The class of the final sentence (retry announcements on the way are left out). */
+const classOf = (text: string) => {
+  const final = text.split('\n').filter((l) => !/retrying in [\d.]+ s/.test(l)).join('\n');
+  return classes.find(([, re]) => re.test(final))?.[0] ?? 'other';
+};
 
 /**
  * The faults that apply to the deployer's invoke. Stall, silence and drip do not: the invoke

@@ -122,3 +122,13 @@ describe('readBodyWithin: a streamed answer (S3 GetObject) is bounded and its fa
     assert.equal(b.destroyed, true);
   });
 });
+
+describe('classifyAwsFault: an answer cut short', () => {
+  it('given the socket\'s "aborted" with the deserializer\'s note appended (status 200 read), then "broke off its answer midway", not "cannot read"', () => {
+    const e = Object.assign(new Error('aborted\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.'), { $metadata: { httpStatusCode: 200 } });
+    tagHost(e, 'db.example:443');
+    const out = classifyAwsFault(e, { service: 'dynamodb', env: {} });
+    assert.ok(out instanceof AwsUnreachableError);
+    assert.equal(out.message, 'DynamoDB cannot be reached at db.example:443: db.example:443 broke off its answer midway (the connection closed before the whole body arrived).');
+  });
+});
