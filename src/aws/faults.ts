@@ -149,6 +149,20 @@ function midAnswerOf(e: unknown): boolean {
   return (e as { $sgnMidAnswer?: boolean } | null)?.$sgnMidAnswer === true;
 }
 
+/**
+ * The wire fault behind an SDK error, in the taxonomy's words, naming `host`; undefined for an
+ * answer. A body cut short counts: the SDK's deserializer appends its own note to the socket's
+ * "aborted", and an attempt whose status line had arrived broke off midway.
+ */
+export function wireFault(e: unknown, host: string): NetworkError | undefined {
+  const message = (e as { message?: unknown } | null)?.message;
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof message === 'string' && /^aborted(\n|$)/.test(message)) {
+    return classifyNetworkError(Object.assign(new Error('aborted'), typeof code === 'string' ? { code } : {}), host, { midAnswer: true });
+  }
+  return classifyNetworkError(e, host, { midAnswer: midAnswerOf(e) });
+}
+
 /** The host an error's request went to (set by the per-attempt middleware). */
 export function tagHost(e: unknown, host: string): void {
   if (typeof e === 'object' && e !== null && Object.isExtensible(e) && !('$sgnHost' in e)) {
@@ -214,9 +228,8 @@ export function classifyAwsFault(e: unknown, c: FaultContext): SgnError | undefi
     const net = classifyNetworkError(e, host, { midAnswer: midAnswerOf(e) });
     if (net) return unreachable(service, host, net.message, net);
   }
-  // A body cut short: the SDK's deserializer appends its own note to the socket's "aborted".
   if (/^aborted(\n|$)/.test(message)) {
-    const net = classifyNetworkError(Object.assign(new Error('aborted'), typeof code === 'string' ? { code } : {}), host, { midAnswer: true });
+    const net = wireFault(e, host);
     if (net) return unreachable(service, host, net.message, net);
   }
   const unreadable = /Deserialization error|Unexpected token|is not valid JSON|Expected closing tag|Unexpected end of JSON|char '.' is not expected/i.test(message) || name === 'SyntaxError';

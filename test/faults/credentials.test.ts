@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clientConfig, motoServer } from '../helpers/aws.js';
@@ -17,9 +17,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 describe('region, profile and credentials problems (the built CLI, AWS config files, moto STS)', function () {
   this.timeout(180_000);
   let motoUrl: string;
-  /** Every command that talks to a service (from commandTree), one command line each. */
-  const lines = sampleCommandLines(mkdtempSync(join(tmpdir(), 'sgn-creds-cmds-')));
-  const awsCommands = Object.values(lines);
+  /** Every command that talks to a service (from commandTree), one command line each (files written in `before`). */
+  let lines: Record<string, string[]> = {};
+  let awsCommands: string[][] = [];
+  let files: string;
   /**
    * Commands that go on without AWS and say why (render and lint: the account and the config
    * check are optional), or report per check or image (doctor, image sync): their exit code; the
@@ -65,9 +66,14 @@ describe('region, profile and credentials problems (the built CLI, AWS config fi
 
   before(async function () {
     this.timeout(120_000);
+    files = mkdtempSync(join(tmpdir(), 'sgn-creds-cmds-'));
+    lines = sampleCommandLines(files);
+    awsCommands = Object.values(lines);
     motoUrl = (await motoServer()).url;
     await createDeployTable(new DynamoDBClient(clientConfig(motoUrl)), 'kubernetes_deploy').catch(() => undefined);
   });
+
+  after(() => rmSync(files, { recursive: true, force: true }));
 
   it('every command that talks to a service is run here (the list comes from commandTree)', () => {
     assert.deepEqual(Object.keys(lines).sort(), serviceCommands().sort());

@@ -1,7 +1,7 @@
 import type { LambdaApi } from '../../aws/lambda.js';
 import { SgnError, awsErrorName, explainAwsError } from '../../errors.js';
-import { classifyNetworkError, neverSent } from '../../net-errors.js';
-import { hostOf } from '../../aws/faults.js';
+import { neverSent } from '../../net-errors.js';
+import { hostOf, wireFault } from '../../aws/faults.js';
 import type { DeployPayload } from './plan.js';
 
 /** What came back from the one invoke that ran. */
@@ -115,7 +115,7 @@ function explainInvokeError(e: unknown, opts: InvokeOptions): Error {
   // The host the request went to (noted by the client), and the wire fault in the taxonomy's words.
   const host = hostOf(e);
   const at = host ? ` at ${host}` : '';
-  const fault = classifyNetworkError(e, host ?? 'the Lambda endpoint');
+  const fault = wireFault(e, host ?? 'the Lambda endpoint');
   // Raised before the request left this machine: the deployer certainly did not start.
   if (neverSent(e) || /without establishing a connection/i.test((e as Error).message ?? '')) {
     return new SgnError(`Could not reach Lambda${at} to invoke ${opts.functionName} (${fault?.message ?? code ?? (e as Error).message}); nothing was deployed.`, {
@@ -124,11 +124,12 @@ function explainInvokeError(e: unknown, opts: InvokeOptions): Error {
       cause: e,
     });
   }
-  if (status !== undefined && status < 500) return e as Error;
+  // An answer (a 4xx) the service judged; a body cut short after its status line is no answer.
+  if (!fault && status !== undefined && status < 500) return e as Error;
   // A dropped connection or a Lambda-side 5xx after the request was sent: the deployer may have
   // started. Retrying could deploy twice, so say what is known and how to find out.
   return new InvokeOutcomeUnknownError(
-    `The invoke of ${opts.functionName}${at} broke off (${fault?.message ?? `${status ? `${status} ` : ''}${name && name !== 'Error' ? `${name}: ` : ''}${(e as Error).message}`}); the deployer may still be running or may have finished.`,
+    `The invoke of ${opts.functionName}${at} broke off (${fault?.message ?? `${status ? `${host ?? 'Lambda'} answered ${status} ` : ''}${name && name !== 'Error' ? `${name}: ` : ''}${(e as Error).message}`}); the deployer may still be running or may have finished.`,
     'It was not retried, so that nothing deploys twice.',
     e,
   );

@@ -108,3 +108,13 @@ describe('invokeDeployer (fakes: what the emulator cannot produce)', () => {
     assert.equal(inputs.length, 1);
   });
 });
+
+describe('invokeDeployer: an answer cut short', () => {
+  it('given the answer broke off after its status line (the SDK\'s "aborted" with its note, status 200), then the outcome is unknown, naming the host', async () => {
+    const cut = Object.assign(new Error('aborted\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.'), { $metadata: { httpStatusCode: 200 } });
+    tagHost(cut, 'lambda.example:443');
+    const { api, inputs } = scripted([cut]);
+    await assert.rejects(invokeDeployer(api, { functionName: 'notify_k8s_deploy', payload: deployPayload('web', 'staging', 'production'), region: 'us-east-1', signal: new AbortController().signal }), (e: Error) => e instanceof InvokeOutcomeUnknownError && /^The invoke of notify_k8s_deploy at lambda\.example:443 broke off \(lambda\.example:443 broke off its answer midway/.test(e.message));
+    assert.equal(inputs.length, 1, 'not sent again');
+  });
+});
