@@ -95,12 +95,19 @@ export async function prepare({ motoUrl, log = () => undefined, onStop }) {
         ...(cacheHome && asRoot ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : []),
         ...['skopeo', 'copy', '--all', '--quiet', '--src-tls-verify=false', '--dest-tls-verify=false', '--dest-creds', `${username}:${password}`, `docker://${source.host}/bench/${image}:1`, `docker://${target.host}/${repo}:1`],
       ],
-      env: cacheHome ? { ...process.env, HOME: cacheHome, XDG_DATA_HOME: join(cacheHome, 'data') } : process.env,
+      env: cacheHome ? skopeoEnv(cacheHome) : process.env,
     }),
   };
 }
 
 const asRoot = process.getuid?.() === 0;
+
+/** skopeo's folders all under its own home: a root-only one (XDG_RUNTIME_DIR=/run/user/0, ...) would stop it as nobody. */
+function skopeoEnv(home) {
+  const env = { ...process.env, HOME: home, XDG_DATA_HOME: join(home, 'data'), XDG_CONFIG_HOME: join(home, 'config') };
+  delete env.XDG_RUNTIME_DIR;
+  return env;
+}
 
 /**
  * A folder for skopeo's own blob-info cache, writable by the user it runs as (see prepare()):
