@@ -8,7 +8,7 @@
 //   mirrorBench(opts) returns { name, sgnMs, peerMs, sgnRssMiB, ... } to any other caller.
 // Environment: MIRROR_BENCH_MB (multi-arch image size, default 120), MIRROR_BENCH_BIG_MB (the big
 // layer, default 500), MIRROR_BENCH_RUNS (standalone rounds, default 3).
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -112,10 +112,16 @@ function skopeoEnv(home) {
 /**
  * A folder for skopeo's own blob-info cache, writable by the user it runs as (see prepare()):
  * under the system's temp folder, which that user can reach (the bench's scratch folder is 0700).
+ * `from`: starting with a copy of that folder (a warm cache).
  */
-function skopeoHome(name) {
+function skopeoHome(name, from) {
   const dir = mkdtempSync(join(tmpdir(), name));
   chmodSync(dir, 0o777);
+  if (from) {
+    cpSync(from, dir, { recursive: true });
+    // The copy is root's: give it to the user skopeo runs as.
+    if (asRoot) execFileSync('chown', ['-R', '65534:65534', dir]);
+  }
   return dir;
 }
 
@@ -163,6 +169,7 @@ export function scenarios(env) {
   // cache from that copy (sgn: a copy of it per run, so that removed repositories never pile up).
   let warmCache;
   let warmPeer;
+  let warmPeerRun;
   const warmSetup = async () => {
     await setup();
     if (warmCache) return;
@@ -207,7 +214,10 @@ export function scenarios(env) {
       name: 'sgn image mirror into a new repository, blobs in another one (warm caches)',
       setup: warmSetup,
       sgn: warmSgn,
-      peer: measured(() => prepared.skopeo('multi', undefined, warmPeer)),
+      // skopeo, like sgn, from a copy of the cache the base copy left: each measured copy's
+      // repository is removed afterwards, and a cache that remembered it would send the next
+      // copy to try it first.
+      peer: measured(() => prepared.skopeo('multi', undefined, (warmPeerRun = skopeoHome('sgn-bench-skopeo-warm-run-', warmPeer))), { after: () => rmSync(warmPeerRun, { recursive: true, force: true }) }),
       peerLabel: 'skopeo copy --all, its blob cache',
       budget: { ratio: 1.0 },
       runs: 6,
