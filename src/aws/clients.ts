@@ -66,6 +66,9 @@ export interface ClientHooks {
  * never goes 30 s silent, 4 attempts at most within 20 s (sgnRetryStrategy), so that a dead
  * endpoint fails in seconds. The long invoke keeps one attempt and no timeout.
  */
+/** The request handler's logger: its warnings (a request past requestTimeout) are sgn's own sentences already. */
+const quietHandlerLogger = { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
 export const awsLimits = { connectionTimeoutMs: 3000, requestTimeoutMs: 30_000, maxAttempts: 4, retryBudgetMs: 20_000 };
 
 /** Builds the clients of a run from settings the composition root resolved (sandbox or AWS). */
@@ -105,7 +108,9 @@ export function createAwsFactory(settings: ClientSettings, env: NodeJS.ProcessEn
         : {
             maxAttempts: awsLimits.maxAttempts,
             retryStrategy: sgnRetryStrategy(service, { maxAttempts: awsLimits.maxAttempts, budgetMs: awsLimits.retryBudgetMs, announce }),
-            requestHandler: { connectionTimeout: awsLimits.connectionTimeoutMs, requestTimeout: awsLimits.requestTimeoutMs, ...viaProxy },
+            // The attempt deadline of installFaultHandling fails a silent request with a sentence;
+            // the handler's own timeout would only print an SDK warning on stderr beside it.
+            requestHandler: { connectionTimeout: awsLimits.connectionTimeoutMs, requestTimeout: awsLimits.requestTimeoutMs, logger: quietHandlerLogger, ...viaProxy },
           }),
     };
   };

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ListImagesCommand } from '@aws-sdk/client-ecr';
 import { ListObjectVersionsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { clientConfig, cliEnv, resetMoto } from '../helpers/aws.js';
@@ -13,7 +13,7 @@ import { runSgn, type CliResult } from '../helpers/cli.js';
 import { codebuildServer } from '../helpers/codebuild.js';
 import { codepipelineServer } from '../helpers/codepipeline.js';
 import { deployClients, deployerEmulator, deployNames } from '../helpers/deployer.js';
-import { refusedHost, startFaultProxy, type Fault, type FaultProxy } from '../helpers/fault-proxy.js';
+import { refusedAddress, startFaultProxy, type Fault, type FaultProxy } from '../helpers/fault-proxy.js';
 import { startRegistry, type RegistryInstance } from '../helpers/registry.js';
 import { isSpec } from '../../src/cli/define.js';
 import { commandPaths, talksToNothing } from '../helpers/commands.js';
@@ -80,7 +80,31 @@ const classes: [string, RegExp][] = [
 ];
 const classOf = (text: string) => classes.find(([, re]) => re.test(text))?.[0] ?? 'other';
 
-type Front = 'moto' | 'codebuild' | 'codepipeline' | 'source registry';
+/**
+ * The faults that apply to the deployer's invoke. Stall, silence and drip do not: the invoke
+ * waits for the deployer as long as its timeout allows (up to 15 minutes, documented), so there
+ * a fault is a wait, not a failure. The 429 is Lambda's own throttle (TooManyRequestsException).
+ */
+const invokeFaults = new Set(['refused', 'reset', 'truncated', 'not HTTP', '503', '429']);
+const lambdaThrottle: Fault = {
+  kind: 'status',
+  status: 429,
+  retryAfter: '1',
+  headers: { 'x-amzn-ErrorType': 'TooManyRequestsException' },
+  body: JSON.stringify({ Type: 'User', message: 'Rate exceeded', Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' }),
+};
+
+/** What a deploy or rollback left behind in its project, in words that compare across the two. */
+interface InvokeState {
+  exit: number | null;
+  invoked: boolean;
+  lock: 'none' | 'held' | 'held, interrupted';
+  temporaries: number;
+  history: string[];
+  recordChanged: boolean;
+}
+
+type Front = 'moto' | 'codebuild' | 'codepipeline' | 'source registry' | 'lambda';
 
 interface Setup {
   motoUrl: string;
@@ -95,6 +119,8 @@ interface Setup {
   restoreVersion: string;
   editFile: string;
   tags: string[];
+  /** Per fault: the project `deploy` runs on, and the one `rollback` runs on. */
+  invokeProjects: Record<string, { deploy: string; rollback: string }>;
 }
 
 /**
@@ -110,7 +136,7 @@ interface Row {
   command: string;
   label?: string;
   front: Front;
-  args(s: Setup, frontHost: string): string[];
+  args(s: Setup, frontHost: string, fault: FaultCase): string[];
   env(s: Setup, front: string): NodeJS.ProcessEnv;
   outcome?: { kind: 'warning'; exit: number } | { kind: 'report' };
   head?: boolean;
@@ -153,7 +179,18 @@ interface Outcome {
   host: string;
   res: CliResult;
   seconds: number;
+  /** For the rows with the fault in front of the deployer: what the run left in its project. */
+  invoke?: InvokeState;
 }
+
+/**
+ * Deploy and rollback with the fault in front of the deployer (Lambda), each on a project of its
+ * own: the rollback must end, and leave lock, records and history, as the failed deploy does.
+ */
+const invokeRows: Row[] = [
+  { command: 'deploy', label: 'deploy (deployer)', front: 'lambda', args: (s, _host, f) => ['deploy', s.invokeProjects[f.short].deploy, 'production', '--yes'], env: (s, front) => cliEnv(s.motoUrl, { AWS_ENDPOINT_URL_LAMBDA: front, AWS_ENDPOINT_URL_CODEPIPELINE: s.codepipelineUrl }) },
+  { command: 'rollback', label: 'rollback (deployer)', front: 'lambda', args: (s, _host, f) => ['rollback', s.invokeProjects[f.short].rollback, 'production', '--to', s.tags[0], '--yes'], env: (s, front) => cliEnv(s.motoUrl, { AWS_ENDPOINT_URL_LAMBDA: front, AWS_ENDPOINT_URL_CODEPIPELINE: s.codepipelineUrl }) },
+];
 
 /** Runs `jobs` with at most `limit` at a time, in the order given. */
 async function pool<T>(jobs: (() => Promise<T>)[], limit: number): Promise<T[]> {
@@ -173,8 +210,9 @@ async function pool<T>(jobs: (() => Promise<T>)[], limit: number): Promise<T[]> 
 export function matrixReport(outcomes: Outcome[], wallSeconds: number): string {
   const human = outcomes.filter((o) => !o.json);
   const labels = [...new Set(human.map((o) => labelOf(o.row)))];
-  const cell = (o: Outcome | undefined) => {
-    if (!o) return '';
+  const cell = (o: Outcome | undefined, label?: string, f?: FaultCase) => {
+    if (!o) return label?.endsWith('(deployer)') && f && !invokeFaults.has(f.short) ? 'waits (by design)' : '';
+    if (o.invoke) return `${o.res.code} ${/may still be running/.test(o.res.stderr) ? 'outcome unknown: ' : ''}${classOf(o.res.stderr)}, lock ${o.invoke.lock}${o.invoke.invoked ? ', deployer ran' : ''}`;
     if (o.res.code === null) return `killed at cap (${o.res.signal})`;
     const text = `${o.res.stderr}\n${o.res.stdout}`;
     return `${o.res.code} ${o.row.head && o.fault.bodyOnly && o.res.code === 0 && !o.fault.message(o.host).test(text) ? 'unaffected (HEAD)' : classOf(text)}${o.row.outcome ? ` (${o.row.outcome.kind})` : ''}`;
@@ -182,7 +220,7 @@ export function matrixReport(outcomes: Outcome[], wallSeconds: number): string {
   const lines = [
     `| command | ${faults.map((f) => f.short).join(' | ')} |`,
     `|---|${faults.map(() => '---').join('|')}|`,
-    ...labels.map((l) => `| ${l} | ${faults.map((f) => cell(human.find((o) => labelOf(o.row) === l && o.fault === f))).join(' | ')} |`),
+    ...labels.map((l) => `| ${l} | ${faults.map((f) => cell(human.find((o) => labelOf(o.row) === l && o.fault === f), l, f)).join(' | ')} |`),
   ];
   const longest = human.reduce((m, o) => (o.seconds > m.seconds ? o : m), human[0]);
   const json = outcomes.filter((o) => o.json);
@@ -212,7 +250,8 @@ describe('failure matrix: every command x every fault (fault proxy in front of m
   describe('the runs', function () {
     let setup: Setup;
     let clients: DeployClients;
-    let invocations: () => Promise<number>;
+    let invocations: (project?: string) => Promise<number>;
+    let deployerIdle: () => Promise<void>;
     const outcomes: Outcome[] = [];
     let initial: unknown;
     let wallSeconds = 0;
@@ -226,14 +265,31 @@ describe('failure matrix: every command x every fault (fault proxy in front of m
       const repos: Record<string, number> = {};
       for (const repo of ['matrix/ecr', 'matrix/src', 'matrix/sync-ecr', 'matrix/sync-src']) repos[repo] = (await fetch(`http://${setup.target.host}/v2/${repo}/tags/list`)).status;
       return {
-        items: items.map((i) => JSON.stringify(i)).sort(),
+        items: items.filter((i) => i.Application.S === 'web').map((i) => JSON.stringify(i)).sort(),
         configVersions: [...(versions.Versions ?? []), ...(versions.DeleteMarkers ?? [])].map((v) => `${v.Key} ${v.VersionId} ${v.IsLatest}`).sort(),
-        artifacts: (artifacts.Contents ?? []).map((o) => `${o.Key} ${o.ETag}`).sort(),
+        artifacts: (artifacts.Contents ?? []).filter((o) => o.Key?.startsWith('web/')).map((o) => `${o.Key} ${o.ETag}`).sort(),
         images: (images.imageIds ?? []).map((i) => `${i.imageTag} ${i.imageDigest}`).sort(),
         repos,
         invocations: await invocations(),
       };
     }
+
+    /** What a deploy or rollback with a faulted invoke left in its project (after the deployer is idle). */
+    async function invokeState(project: string, exit: number | null): Promise<InvokeState> {
+      const items = (await clients.dynamodb.send(new QueryCommand({ TableName: deployNames.table, KeyConditionExpression: 'Application = :p', ExpressionAttributeValues: { ':p': { S: project } }, ConsistentRead: true }))).Items ?? [];
+      const env = (i: (typeof items)[number]) => i.Env.S ?? '';
+      const lock = items.find((i) => env(i) === 'sgn:lock:production');
+      const record = items.find((i) => env(i) === 'production');
+      return {
+        exit,
+        invoked: (await invocations(project)) > 0,
+        lock: !lock ? 'none' : lock.Interrupted ? 'held, interrupted' : 'held',
+        temporaries: items.filter((i) => /^sgn:(rollback|release):/.test(env(i))).length,
+        history: items.filter((i) => env(i).startsWith('sgn:history:')).map((i) => i.Result?.S ?? '?').sort(),
+        recordChanged: record?.Tag?.S !== seededProduction.get(project),
+      };
+    }
+    const seededProduction = new Map<string, string>();
 
     before(async function () {
       this.timeout(900_000);
@@ -245,7 +301,8 @@ describe('failure matrix: every command x every fault (fault proxy in front of m
       await e.control.reset();
       cp.emulator.reset();
       clients = deployClients(e.motoUrl);
-      invocations = async () => (await e.control.invocations()).length;
+      invocations = async (project = 'web') => (await e.control.invocations()).filter((i) => i.project === project).length;
+      deployerIdle = () => e.control.idle();
       const work = mkdtempSync(join(tmpdir(), 'sgn-matrix-'));
       const tags = [gitTag('matrix-1'), gitTag('matrix-2')];
 
@@ -266,6 +323,16 @@ describe('failure matrix: every command x every fault (fault proxy in front of m
       await exec('skopeo', ['copy', '--all', '--dest-tls-verify=false', `oci:${join(work, 'oci')}:1.0`, `docker://${source.host}/demo/app:1.0`]);
       const editFile = join(work, 'edit.ini');
       writeFileSync(editFile, 'LOG_LEVEL=warn\nGREETING=hello\n', { mode: 0o600 });
+      // Per invoke fault, two more projects: one that `deploy` promotes (staging runs the second
+      // build, production the first), one that `rollback --to` the first build takes back.
+      const invokeProjects: Setup['invokeProjects'] = {};
+      for (const [i, f] of faults.filter((x) => invokeFaults.has(x.short)).entries()) {
+        invokeProjects[f.short] = { deploy: `dp-${i}`, rollback: `rb-${i}` };
+        await seedProject(clients, { table: deployNames.table }, { project: `dp-${i}`, builds: tags, deployed: { staging: { tag: tags[1], at: new Date(Date.now() - 3600_000) }, production: { tag: tags[0], at: new Date(Date.now() - 7200_000) } } });
+        await seedProject(clients, { table: deployNames.table }, { project: `rb-${i}`, builds: tags, deployed: { staging: { tag: tags[1], at: new Date(Date.now() - 3600_000) }, production: { tag: tags[1], at: new Date(Date.now() - 3600_000) } } });
+        seededProduction.set(`dp-${i}`, tags[0]);
+        seededProduction.set(`rb-${i}`, tags[1]);
+      }
       let syncs = 0;
       setup = {
         motoUrl: e.motoUrl,
@@ -279,6 +346,7 @@ describe('failure matrix: every command x every fault (fault proxy in front of m
         restoreVersion: first.versionId!,
         editFile,
         tags,
+        invokeProjects,
         syncFile: (host) => {
           const file = join(work, `sync-${syncs++}.yml`);
           const repo = host === source.host ? 'matrix/sync-ecr' : 'matrix/sync-src';
@@ -302,17 +370,18 @@ describe('failure matrix: every command x every fault (fault proxy in front of m
           if (def && isSpec(def) && def.json && picked(row, fault)) plan.push({ row, fault, json: true });
         }
       }
-      const upstream = (front: Front) => ({ moto: setup.motoUrl, codebuild: setup.codebuildUrl, codepipeline: setup.codepipelineUrl, 'source registry': `http://${source.host}` })[front];
+      for (const fault of faults.filter((f) => invokeFaults.has(f.short))) for (const row of invokeRows) if (picked(row, fault)) plan.push({ row, fault, json: false });
+      const upstream = (front: Front) => ({ moto: setup.motoUrl, codebuild: setup.codebuildUrl, codepipeline: setup.codepipelineUrl, 'source registry': `http://${source.host}`, lambda: setup.lambdaUrl })[front];
       const results = await pool(
         plan.map(({ row, fault, json }) => async (): Promise<Outcome> => {
           let host: string;
           let proxy: FaultProxy | undefined;
-          if (fault.fault === 'refuse') host = await refusedHost();
+          if (fault.fault === 'refuse') host = refusedAddress();
           else {
-            proxy = await startFaultProxy(upstream(row.front), [{ fault: fault.fault }]);
+            proxy = await startFaultProxy(upstream(row.front), [{ fault: row.front === 'lambda' && fault.short === '429' ? lambdaThrottle : fault.fault }]);
             host = proxy.host;
           }
-          const args = [...row.args(setup, host), ...(json ? ['--json'] : [])];
+          const args = [...row.args(setup, host, fault), ...(json ? ['--json'] : [])];
           const t0 = performance.now();
           const res = await runSgn(args, { env: row.env(setup, `http://${host}`), timeoutMs: 60_000 });
           const seconds = (performance.now() - t0) / 1000;
@@ -323,6 +392,10 @@ describe('failure matrix: every command x every fault (fault proxy in front of m
         16,
       );
       outcomes.push(...results);
+      // The deployer may still run an invoke whose answer the proxy cut off: read what the
+      // faulted deploys and rollbacks left once it is done.
+      await deployerIdle();
+      for (const o of results.filter((x) => x.row.front === 'lambda')) o.invoke = await invokeState(o.row.args(setup, o.host, o.fault)[1], o.res.code);
       wallSeconds = (performance.now() - started) / 1000;
       if (process.env.SGN_MATRIX_REPORT) writeFileSync(process.env.SGN_MATRIX_REPORT, matrixReport(outcomes, wallSeconds));
     });
@@ -332,7 +405,7 @@ describe('failure matrix: every command x every fault (fault proxy in front of m
     for (const fault of faults) {
       it(`given ${fault.name} at the service each command needs, then every command ends in time with its exit code and one sentence of that class naming the host`, () => {
         const failures: string[] = [];
-        for (const o of outcomes.filter((x) => x.fault === fault && !x.json)) {
+        for (const o of outcomes.filter((x) => x.fault === fault && !x.json && x.row.front !== 'lambda')) {
           const where = `${labelOf(o.row)} x ${fault.name} (${o.seconds.toFixed(1)} s, exit ${o.res.code}):\n${o.res.stderr}${o.res.stdout}`;
           try {
             assert.notEqual(o.res.code, null, 'did not end within 60 s');
@@ -360,10 +433,40 @@ describe('failure matrix: every command x every fault (fault proxy in front of m
       });
     }
 
+    it('given a fault in front of the deployer, then a rollback ends as a deploy with that fault does: exit code, lock, records, history, temporary source record gone, the host named', () => {
+      const failures: string[] = [];
+      for (const fault of faults.filter((f) => invokeFaults.has(f.short))) {
+        const [deploy, rollback] = invokeRows.map((r) => outcomes.find((o) => o.row === r && o.fault === fault));
+        if (!deploy || !rollback) continue;
+        const where = `x ${fault.name}:\n--- deploy (exit ${deploy.res.code}):\n${deploy.res.stderr}\n--- rollback (exit ${rollback.res.code}):\n${rollback.res.stderr}\n${JSON.stringify({ deploy: deploy.invoke, rollback: rollback.invoke })}`;
+        try {
+          for (const o of [deploy, rollback]) {
+            assert.notEqual(o.res.code, null, `${labelOf(o.row)} did not end within 60 s`);
+            assert.doesNotMatch(o.res.stderr, /bug in sgn/);
+            assert.equal(o.res.code, 1);
+            assert.match(o.res.stderr, new RegExp(esc(o.host)), `${labelOf(o.row)} does not name ${o.host}`);
+            assert.equal(o.invoke?.temporaries, 0, 'a temporary source record was left');
+          }
+          assert.deepEqual({ ...rollback.invoke, history: rollback.invoke?.history }, { ...deploy.invoke, history: deploy.invoke?.history }, 'the rollback left another state than the deploy');
+          if (fault.short === 'refused' || fault.short === '429') {
+            // Lambda never started the deployer: nothing happened, and the lock is free again.
+            assert.deepEqual({ invoked: deploy.invoke?.invoked, lock: deploy.invoke?.lock, recordChanged: deploy.invoke?.recordChanged }, { invoked: false, lock: 'none', recordChanged: false });
+            assert.match(deploy.res.stderr, /nothing was deployed/);
+          } else {
+            // The deployer may have run: the lock stays, marked interrupted, until it cannot be running.
+            assert.equal(deploy.invoke?.lock, 'held, interrupted');
+          }
+        } catch (e) {
+          failures.push(`${where}\n  -> ${(e as Error).message.split('\n')[0]}`);
+        }
+      }
+      assert.deepEqual(failures, []);
+    });
+
     it('given --json and a fault, then stdout holds one JSON document with error {code, message, hint, exitCode} and the exit code is the same', () => {
       const failures: string[] = [];
       const jsonRuns = outcomes.filter((o) => o.json);
-      assert.ok(jsonRuns.length > 0);
+      if (!process.env.SGN_MATRIX_ONLY) assert.ok(jsonRuns.length > 0);
       for (const o of jsonRuns) {
         const where = `${labelOf(o.row)} --json x ${o.fault.name} (exit ${o.res.code}):\n${o.res.stdout}${o.res.stderr}`;
         try {
@@ -394,6 +497,23 @@ describe('failure matrix: every command x every fault (fault proxy in front of m
 
     it('given all those faulted runs, then nothing changed: deploy records, locks, history, config versions, artifacts, ECR tags, registry tags, deployer invocations', async () => {
       assert.deepEqual(await state(), initial);
+    });
+
+    it('given the hints those runs printed, then each `sgn ...` command they propose is one sgn accepts (run against the services without the fault; a confirmation it cannot ask without a terminal counts as accepted)', async () => {
+      const hints = new Map<string, Outcome>();
+      for (const o of outcomes) for (const m of `${o.res.stderr}\n${o.res.stdout}`.matchAll(/`(sgn [^`]+)`/g)) if (!hints.has(m[1])) hints.set(m[1], o);
+      const upstream = (o: Outcome) => (o.row.front === 'lambda' ? setup.lambdaUrl : o.row.front === 'codebuild' ? setup.codebuildUrl : o.row.front === 'codepipeline' ? setup.codepipelineUrl : setup.motoUrl);
+      const runs = await pool(
+        [...hints].map(([hint, o]) => async () => {
+          const args = [...hint.slice(4).matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]);
+          return { hint, res: await runSgn(args, { env: o.row.env(setup, upstream(o)), timeoutMs: 60_000 }) };
+        }),
+        4,
+      );
+      const confirmation = /^Error: Confirmation needed, but there is no terminal to ask on\.$/m;
+      const refused = runs.filter(({ res }) => res.code === null || (res.code === 2 && !confirmation.test(res.stderr)) || /bug in sgn|unknown option|unknown command|too many arguments|missing required/i.test(res.stderr));
+      assert.ok(runs.length > 0 || process.env.SGN_MATRIX_ONLY, 'no hint proposed a command');
+      assert.deepEqual(refused.map(({ hint, res }) => `${hint}: exit ${res.code}\n${res.stderr}`), []);
     });
   });
 });

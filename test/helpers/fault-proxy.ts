@@ -62,6 +62,18 @@ export async function refusedHost(): Promise<string> {
   return `127.0.0.1:${port}`;
 }
 
+let refusedCount = 0;
+
+/**
+ * A loopback address of its own (127.x.y.z, port 1, where nothing listens: not even a wildcard
+ * listener, which only ever gets high ports) for each call: connecting is refused at once, and,
+ * unlike a port freed by `refusedHost()`, no server started in parallel can take it over.
+ */
+export function refusedAddress(): string {
+  const n = refusedCount++;
+  return `127.${100 + Math.floor(n / 62500)}.${Math.floor(n / 250) % 250}.${(n % 250) + 1}:1`;
+}
+
 function matches(rule: FaultRule, req: IncomingMessage): boolean {
   if (rule.times !== undefined && rule.times <= 0) return false;
   if (rule.method && rule.method !== req.method) return false;

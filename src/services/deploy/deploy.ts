@@ -198,7 +198,8 @@ function historyEntry(plan: PromotePlan, started: Date, result: HistoryResult, e
 function historyResultOf(e: unknown): HistoryResult {
   const code = (e as { code?: string })?.code;
   if (e instanceof InterruptedError) return 'interrupted';
-  if (code === 'deploy.failed') return 'failed';
+  // The deployer failed, or Lambda never started it (refused, throttled): nothing was deployed.
+  if (code === 'deploy.failed' || code === 'deploy.not-invoked') return 'failed';
   if (code === 'deploy.no-effect') return 'no-effect';
   return 'unknown';
 }
@@ -394,8 +395,11 @@ async function holdLockForRunningDeployer(plan: PromotePlan, lock: DeployLock, i
   const until = new Date(invokeStart.getTime() + (timeoutS ?? lambdaMaxTimeoutS) * 1000 + interruptedMarginMs);
   const kept = await lock.holdUntil(until);
   const at = `${until.toISOString().slice(11, 19)} UTC`;
+  // The same command again, with --break-lock: a hint sgn accepts as it stands.
+  const again =
+    plan.kind === 'rollback' ? `sgn rollback ${plan.project} ${plan.to} --to ${plan.tag} --break-lock` : plan.kind === 'release' ? `sgn deploy ${plan.project} ${plan.to} --tag ${plan.tag} --break-lock` : `sgn deploy ${plan.project} ${plan.to} --break-lock`;
   return kept
-    ? `The deploy lock stays until ${at} (the deployer's ${timeoutS ?? lambdaMaxTimeoutS} s timeout after the invoke, plus a minute), so that no second deploy overlaps this one; \`sgn deploy ... --break-lock\` takes it over once you know the deployer has finished.`
+    ? `The deploy lock stays until ${at} (the deployer's ${timeoutS ?? lambdaMaxTimeoutS} s timeout after the invoke, plus a minute), so that no second deploy overlaps this one; \`${again}\` takes it over once you know the deployer has finished.`
     : `sgn could not keep the deploy lock; do not deploy ${plan.project} to ${plan.to} again before ${at}.`;
 }
 

@@ -1,6 +1,7 @@
 import type { LambdaApi } from '../../aws/lambda.js';
 import { SgnError, awsErrorName, explainAwsError } from '../../errors.js';
-import { neverSent } from '../../net-errors.js';
+import { classifyNetworkError, neverSent } from '../../net-errors.js';
+import { hostOf } from '../../aws/faults.js';
 import type { DeployPayload } from './plan.js';
 
 /** What came back from the one invoke that ran. */
@@ -80,8 +81,10 @@ export async function invokeDeployer(lambda: LambdaApi, opts: InvokeOptions): Pr
       if (name === 'TooManyRequestsException') {
         const reason = (e as { Reason?: string }).Reason ?? 'throttled';
         if (attempt >= maxAttempts) {
-          throw new SgnError(`Lambda kept throttling ${opts.functionName} (${reason}) after ${attempt} attempts; nothing was deployed.`, {
+          const host = hostOf(e);
+          throw new SgnError(`Lambda${host ? ` at ${host}` : ''} kept throttling ${opts.functionName} (${reason}) after ${attempt} attempts; nothing was deployed.`, {
             hint: 'Lambda refuses throttled invokes before the function starts. Try again in a minute.',
+            code: 'deploy.not-invoked',
             cause: e,
           });
         }
@@ -109,10 +112,15 @@ function explainInvokeError(e: unknown, opts: InvokeOptions): Error {
   }
   const known = explainAwsError(e, `invoking ${opts.functionName}`);
   if (known) return known;
+  // The host the request went to (noted by the client), and the wire fault in the taxonomy's words.
+  const host = hostOf(e);
+  const at = host ? ` at ${host}` : '';
+  const fault = classifyNetworkError(e, host ?? 'the Lambda endpoint');
   // Raised before the request left this machine: the deployer certainly did not start.
   if (neverSent(e) || /without establishing a connection/i.test((e as Error).message ?? '')) {
-    return new SgnError(`Could not reach Lambda to invoke ${opts.functionName} (${code ?? (e as Error).message}); nothing was deployed.`, {
+    return new SgnError(`Could not reach Lambda${at} to invoke ${opts.functionName} (${fault?.message ?? code ?? (e as Error).message}); nothing was deployed.`, {
       hint: 'Check your network or AWS_ENDPOINT_URL_LAMBDA, then try again.',
+      code: 'deploy.not-invoked',
       cause: e,
     });
   }
@@ -120,7 +128,7 @@ function explainInvokeError(e: unknown, opts: InvokeOptions): Error {
   // A dropped connection or a Lambda-side 5xx after the request was sent: the deployer may have
   // started. Retrying could deploy twice, so say what is known and how to find out.
   return new InvokeOutcomeUnknownError(
-    `The invoke of ${opts.functionName} broke off (${name && name !== 'Error' ? `${name}: ` : ''}${(e as Error).message}); the deployer may still be running or may have finished.`,
+    `The invoke of ${opts.functionName}${at} broke off (${fault?.message ?? `${status ? `${status} ` : ''}${name && name !== 'Error' ? `${name}: ` : ''}${(e as Error).message}`}); the deployer may still be running or may have finished.`,
     'It was not retried, so that nothing deploys twice.',
     e,
   );

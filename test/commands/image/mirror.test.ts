@@ -229,6 +229,22 @@ describe('sgn image mirror', () => {
       rmSync(cache, { recursive: true, force: true });
     });
 
+    it('given a target that refuses a blob in the PUT that completes its upload, then that blob goes again as PATCH then PUT and the copy is complete', async () => {
+      const picky = await startRegistryProxy(target.host, { faults: [{ method: 'PUT', path: /\/blobs\/uploads\//, status: 400, code: 'BLOB_UPLOAD_INVALID', times: 1 }] });
+      const cache = mkdtempSync(join(tmpdir(), 'sgn-cache-'));
+      const res = await runSgn(['image', 'mirror', `${source.host}/demo/app:1.0`, '--to', 'picky/app:1.0', '--json'], { env: env({ SGN_CACHE_DIR: cache, SGN_ECR_REGISTRY: picky.host }) });
+      assert.equal(res.code, 0, res.stderr);
+      assert.equal(JSON.parse(res.stdout).blobs.copied, 7);
+      const uploads = picky.hits.filter((h) => h.path.includes('/picky/app/blobs/uploads/'));
+      assert.equal(uploads.find((h) => h.method === 'PUT')?.status, 400, 'the first blob came in the completing PUT, and was refused');
+      // The blobs already on their way in PUTs at that moment were taken; the refused one (and any started later) went as PATCH.
+      const patched = uploads.filter((h) => h.method === 'PATCH');
+      assert.ok(patched.length >= 1 && patched.every((h) => h.status === 202), JSON.stringify(uploads));
+      await assertSameImage(`${source.host}/demo/app:1.0`, `${target.host}/picky/app:1.0`);
+      await picky.stop();
+      rmSync(cache, { recursive: true, force: true });
+    });
+
     it('given a cached ECR login, when the target is up to date, then the run makes no ECR call; a login the registry refuses is fetched again', async () => {
       const cache = mkdtempSync(join(tmpdir(), 'sgn-cache-'));
       // Every AWS call goes through a counting proxy in front of moto.

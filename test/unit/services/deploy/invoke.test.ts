@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { ServiceException, TooManyRequestsException, type InvokeCommandInput, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import type { LambdaApi } from '../../../../src/aws/lambda.js';
+import { tagHost } from '../../../../src/aws/faults.js';
 import { SgnError } from '../../../../src/errors.js';
 import { InvokeOutcomeUnknownError, invokeDeployer } from '../../../../src/services/deploy/invoke.js';
 import { deployPayload } from '../../../../src/services/deploy/plan.js';
@@ -79,9 +80,18 @@ describe('invokeDeployer (fakes: what the emulator cannot produce)', () => {
     assert.equal(inputs.length, 1);
   });
 
-  it('given the endpoint refuses connections, then nothing was sent and it says so', async () => {
+  it('given the endpoint refuses connections, then nothing was sent and it says so, naming the host the client noted', async () => {
     const { api } = scripted([Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' })]);
-    await assert.rejects(invokeDeployer(api, opts().opts), /Could not reach Lambda to invoke notify_k8s_deploy \(ECONNREFUSED\); nothing was deployed\./);
+    await assert.rejects(invokeDeployer(api, opts().opts), (e: SgnError) => e.code === 'deploy.not-invoked' && /^Could not reach Lambda to invoke notify_k8s_deploy \(connection refused by the Lambda endpoint\); nothing was deployed\.$/.test(e.message));
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
+    tagHost(refused, '127.0.0.1:9');
+    await assert.rejects(invokeDeployer(scripted([refused]).api, opts().opts), /^SgnError: Could not reach Lambda at 127\.0\.0\.1:9 to invoke notify_k8s_deploy \(connection refused by 127\.0\.0\.1:9\); nothing was deployed\.$/);
+  });
+
+  it('given a dropped connection at a host, then the outcome is unknown and the sentence names the host', async () => {
+    const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', name: 'TimeoutError' });
+    tagHost(reset, 'lambda.example:443');
+    await assert.rejects(invokeDeployer(scripted([reset]).api, opts().opts), (e: Error) => e instanceof InvokeOutcomeUnknownError && /^The invoke of notify_k8s_deploy at lambda\.example:443 broke off \(lambda\.example:443 closed the connection without answering\); the deployer may still be running/.test(e.message));
   });
 
   it('given Ctrl-C during a throttling backoff, then it stops without another invoke', async () => {
