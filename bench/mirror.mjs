@@ -8,7 +8,7 @@
 //   mirrorBench(opts) returns { name, sgnMs, peerMs, sgnRssMiB, ... } to any other caller.
 // Environment: MIRROR_BENCH_MB (multi-arch image size, default 120), MIRROR_BENCH_BIG_MB (the big
 // layer, default 500), MIRROR_BENCH_RUNS (standalone rounds, default 3).
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,20 +95,33 @@ export async function prepare({ motoUrl, log = () => undefined, onStop }) {
         ...(cacheHome && asRoot ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : []),
         ...['skopeo', 'copy', '--all', '--quiet', '--src-tls-verify=false', '--dest-tls-verify=false', '--dest-creds', `${username}:${password}`, `docker://${source.host}/bench/${image}:1`, `docker://${target.host}/${repo}:1`],
       ],
-      env: cacheHome ? { ...process.env, HOME: cacheHome, XDG_DATA_HOME: join(cacheHome, 'data') } : process.env,
+      env: cacheHome ? skopeoEnv(cacheHome) : process.env,
     }),
   };
 }
 
 const asRoot = process.getuid?.() === 0;
 
+/** skopeo's folders all under its own home: a root-only one (XDG_RUNTIME_DIR=/run/user/0, ...) would stop it as nobody. */
+function skopeoEnv(home) {
+  const env = { ...process.env, HOME: home, XDG_DATA_HOME: join(home, 'data'), XDG_CONFIG_HOME: join(home, 'config') };
+  delete env.XDG_RUNTIME_DIR;
+  return env;
+}
+
 /**
  * A folder for skopeo's own blob-info cache, writable by the user it runs as (see prepare()):
  * under the system's temp folder, which that user can reach (the bench's scratch folder is 0700).
+ * `from`: starting with a copy of that folder (a warm cache).
  */
-function skopeoHome(name) {
+function skopeoHome(name, from) {
   const dir = mkdtempSync(join(tmpdir(), name));
   chmodSync(dir, 0o777);
+  if (from) {
+    cpSync(from, dir, { recursive: true });
+    // The copy is root's: give it to the user skopeo runs as.
+    if (asRoot) execFileSync('chown', ['-R', '65534:65534', dir]);
+  }
   return dir;
 }
 
@@ -156,6 +169,7 @@ export function scenarios(env) {
   // cache from that copy (sgn: a copy of it per run, so that removed repositories never pile up).
   let warmCache;
   let warmPeer;
+  let warmPeerRun;
   const warmSetup = async () => {
     await setup();
     if (warmCache) return;
@@ -200,7 +214,10 @@ export function scenarios(env) {
       name: 'sgn image mirror into a new repository, blobs in another one (warm caches)',
       setup: warmSetup,
       sgn: warmSgn,
-      peer: measured(() => prepared.skopeo('multi', undefined, warmPeer)),
+      // skopeo, like sgn, from a copy of the cache the base copy left: each measured copy's
+      // repository is removed afterwards, and a cache that remembered it would send the next
+      // copy to try it first.
+      peer: measured(() => prepared.skopeo('multi', undefined, (warmPeerRun = skopeoHome('sgn-bench-skopeo-warm-run-', warmPeer))), { after: () => rmSync(warmPeerRun, { recursive: true, force: true }) }),
       peerLabel: 'skopeo copy --all, its blob cache',
       budget: { ratio: 1.0 },
       runs: 6,

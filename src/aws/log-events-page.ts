@@ -12,7 +12,10 @@ export interface LogEventsPage {
   nextBackwardToken?: string;
   /** How many events the page holds. */
   readonly count: number;
-  /** The page's events in order, decoded `size` at a time. */
+  /**
+   * The page's events in order, decoded `size` at a time. Iterate once: when the last batch is
+   * out, the page's bytes are handed back for the next answer.
+   */
   batches(size: number): Iterable<OutputLogEvent[]>;
 }
 
