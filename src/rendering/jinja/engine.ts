@@ -152,6 +152,8 @@ function arith(op: string, a: PyValue, b: PyValue): PyValue {
   if (a instanceof Undefined) throw undefinedError(a);
   if (b instanceof Undefined) throw undefinedError(b);
   if (a instanceof Markup || b instanceof Markup) throw refuse(`sgn does not apply ${op} to the output of tojson (Jinja2 escapes the other operand); use ~ to join text.`);
+  // keys()/items() views are sets: `view - x` and `x - view` (any iterable x) are set differences.
+  if ((a instanceof DictView && a.kind !== 'values') || (b instanceof DictView && b.kind !== 'values')) throw refuse(`sgn does not apply ${op} to the result of keys() or items() (Python treats it as a set).`);
   const unsupported = () => runtime(`unsupported operand type(s) for ${op}: '${typeName(a)}' and '${typeName(b)}'`);
   const numA = isInt(a) || typeof a === 'number';
   const numB = isInt(b) || typeof b === 'number';

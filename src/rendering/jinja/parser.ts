@@ -297,6 +297,9 @@ class Parser {
       } else break;
     }
     if (ops.length) for (const e of [expr, ...ops.map(([, x]) => x)]) this.noBareCompare(e);
+    if (ops.length > 1 && ![expr, ...ops.map(([, x]) => x)].some(notFoldable)) {
+      throw this.s.refuse('sgn does not render a chain of comparisons (a < b < c) of constants: Jinja2 2.10 folds it at compile time into the last comparison alone.', line);
+    }
     return ops.length ? { t: 'compare', expr, ops, line } : expr;
   }
 
@@ -549,5 +552,44 @@ class Parser {
     if (args.length) throw s.refuse(`sgn does not render arguments to the '${name}' test.`, token.line);
     const test: Expr = { t: 'test', expr: node, name, args, line: token.line };
     return negated ? { t: 'unary', op: 'not', expr: test, line: token.line } : test;
+  }
+}
+
+/**
+ * True when Jinja2 2.10's constant folding (nodes' as_const) surely fails on `e`: it reads a
+ * variable or calls something. Anything else may fold, so this errs towards "may fold".
+ */
+function notFoldable(e: Expr): boolean {
+  switch (e.t) {
+    case 'name':
+    case 'call':
+      return true;
+    case 'getattr':
+      return notFoldable(e.obj);
+    case 'getitem':
+      return notFoldable(e.obj) || notFoldable(e.key);
+    case 'list':
+    case 'tuple':
+    case 'concat':
+      return e.items.some(notFoldable);
+    case 'dict':
+      return e.items.some(([k, v]) => notFoldable(k) || notFoldable(v));
+    case 'filter':
+      return notFoldable(e.expr) || e.args.some(notFoldable) || e.kwargs.some(([, v]) => notFoldable(v));
+    case 'test':
+      return notFoldable(e.expr) || e.args.some(notFoldable);
+    case 'bin':
+      return notFoldable(e.left) || notFoldable(e.right);
+    case 'unary':
+      return notFoldable(e.expr);
+    case 'and':
+    case 'or':
+      return notFoldable(e.left);
+    case 'cond':
+      return notFoldable(e.test);
+    case 'compare':
+      return notFoldable(e.expr) || e.ops.some(([, x]) => notFoldable(x));
+    case 'const':
+      return false;
   }
 }

@@ -116,7 +116,8 @@ async function putWithChecks(db: DynamoApi, put: Parameters<DynamoApi['putItem']
     if (reasons[0] === 'ConditionalCheckFailed' || reasons[0] === 'TransactionConflict') {
       throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException', Item: lockReason?.Item });
     }
-    if (reasons.slice(1).some((r) => r === 'ConditionalCheckFailed')) throw new RecordsChangedError();
+    // A record that failed its check, or that another writer (the deployer) holds right now: read it again.
+    if (reasons.slice(1).some((r) => r === 'ConditionalCheckFailed' || r === 'TransactionConflict')) throw new RecordsChangedError();
     throw e;
   }
 }

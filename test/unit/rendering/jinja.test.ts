@@ -23,6 +23,7 @@ const pinned: [string, string, string, string][] = [
   ["whitespace control with - and comments (lstripped and trimmed)", "a  {{- ' b ' -}}  c\n  {%- if true %}\n    d\n  {% endif -%}\n\ne {# comment #}\n  {# own line #}\nf", "", "a b c    d\ne f"],
   ["Python printing of dicts, lists, yes, 1.0, None, undefined", "{{ d }} {{ xs }} {{ t }} {{ f }} {{ n }} {{ u }}", "d: {k: v, n: 1}\nxs: [a, 'b c']\nt: yes\nf: 1.0\nn: ~\n", "{'k': 'v', 'n': 1} ['a', 'b c'] True 1.0 None "],
   ["raw, and {%+ turning lstrip off", "{% raw %}{{ not rendered }}{% endraw %}\n{%+ if true %}kept{% endif %}", "", "{{ not rendered }}kept"],
+  ["a chain of comparisons with a variable: Python's chain", "{{ 'a' < name < 'b' }} {{ 'a' < name < 'x' }}", "name: web\n", "False True"],
   ["dict.items() in a loop keeps YAML order", "{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}", "d: {b: 2, a: 1}\n", "b=2;a=1;"],
 ];
 
@@ -67,6 +68,8 @@ describe('Jinja2 engine: the features deploy templates use, as Jinja2 2.10 rende
     ['printing a method', '{{ d.items }}'],
     ['a comparison inside arithmetic (Jinja2 2.10 drops its parentheses)', '{{ (name == "web") + 1 }}'],
     ['a comparison inside a comparison', '{{ "w" in (name >= none) }}'],
+    ['a chain of comparisons of constants (Jinja2 2.10 folds it into its last comparison: seed 267698)', "{% if '' > '' != false %}x{% endif %}"],
+    ['set arithmetic on keys() (seed 117214)', "{{ d.keys() - ['a'] }}"],
   ] as const) {
     it(`Given ${construct}, When rendered, Then sgn refuses with a sentence naming it (rather than render something else)`, () => {
       assert.throws(() => render({ t: source }, 'name: web\nd: {a: 1}\n'), (e: unknown) => e instanceof JinjaError && e.kind === 'refused' && e.message.startsWith('sgn does not'));

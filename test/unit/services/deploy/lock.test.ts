@@ -83,6 +83,18 @@ describe('unit: the deploy lock (conditional writes on an in-memory table)', () 
       await first.release();
     });
 
+    it('given a record being written at the same moment (TransactionConflict on a check), then RecordsChangedError (the records are read again)', async () => {
+      const db = memoryTable();
+      db.put(staging);
+      const busy = Object.assign(Object.create(db) as typeof db, {
+        transactWriteItems: async () => {
+          throw Object.assign(new Error('Transaction cancelled'), { name: 'TransactionCanceledException', CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }, { Code: 'None' }] });
+        },
+      });
+      await assert.rejects(acquireDeployLock(busy, { ...input('ana'), unchanged: checks(db) }), RecordsChangedError);
+      assert.equal(db.get('web', 'sgn:lock:production'), undefined);
+    });
+
     it('given another deploy\'s transaction on the lock at the same moment (TransactionConflict), then the current lock is read and its holder named', async () => {
       const db = memoryTable();
       db.put(staging);
