@@ -68,7 +68,7 @@ const faults: FaultCase[] = [
 /** The class of a message, for the report: which sentence of the taxonomy it is. */
 const classes: [string, RegExp][] = [
   ['bug', /bug in sgn/],
-  ['refused', /connection refused by/],
+  ['refused', /connection refused by/i],
   ['reset', /closed the connection without answering/],
   ['truncated', /broke off its answer/],
   ['idle', /sent nothing for|stopped sending/],
