@@ -107,6 +107,14 @@ describe('sgn deploy: sequential round trips, counted at loopback proxies that h
     const env = { ...direct, AWS_ENDPOINT_URL: w.url(motoUrl), AWS_ENDPOINT_URL_LAMBDA: w.url(emulatorUrl), AWS_ENDPOINT_URL_CODEPIPELINE: w.url(pipelineUrl) };
     return { w, env, direct };
   };
+  /** Releases the plan's two round trips and waits for the lock's write, which stays held. */
+  const untilLockWrite = async (w: Awaited<ReturnType<typeof proxied>>['w']) => {
+    await w.arrived(['GetItem', 'GetItem', 'GetCallerIdentity', 'HeadObject', 'ListPipelineExecutions', 'GetFunctionConfiguration', 'DescribeImages', 'Query', 'Query']);
+    await w.release();
+    await w.arrived(['GetObject', 'DescribeImages', 'GetPipelineState', 'ListActionExecutions']);
+    await w.release();
+    await w.arrived(['TransactWriteItems']);
+  };
   const planShown = /Promote trip: staging -> production[\s\S]*you +arn:/;
   const record = async (envName: string) =>
     (await clients.dynamodb.send(new GetItemCommand({ TableName: deployNames.table, Key: { Application: { S: 'trip' }, Env: { S: envName } }, ConsistentRead: true }))).Item;
@@ -187,11 +195,7 @@ describe('sgn deploy: sequential round trips, counted at loopback proxies that h
     const { w, env } = await proxied();
     const run = startSgn(['deploy', 'trip', 'production', '--yes'], env);
     try {
-      await w.arrived(['GetItem', 'GetItem', 'GetCallerIdentity', 'HeadObject', 'ListPipelineExecutions', 'GetFunctionConfiguration', 'DescribeImages', 'Query', 'Query']);
-      await w.release();
-      await w.arrived(['GetObject', 'DescribeImages', 'GetPipelineState', 'ListActionExecutions']);
-      await w.release();
-      await w.arrived(['TransactWriteItems']);
+      await untilLockWrite(w);
       // While the lock's write is held: the pipeline deploys a new build to staging.
       await putDeployRecords(clients.dynamodb, deployNames.table, [{ project: 'trip', env: 'staging', tag: gitTag('trip-4'), deployed: new Date() }]);
       await w.passThrough();
@@ -210,11 +214,7 @@ describe('sgn deploy: sequential round trips, counted at loopback proxies that h
     const { w, env } = await proxied();
     const run = startSgn(['deploy', 'trip', 'production', '--yes'], env);
     try {
-      await w.arrived(['GetItem', 'GetItem', 'GetCallerIdentity', 'HeadObject', 'ListPipelineExecutions', 'GetFunctionConfiguration', 'DescribeImages', 'Query', 'Query']);
-      await w.release();
-      await w.arrived(['GetObject', 'DescribeImages', 'GetPipelineState', 'ListActionExecutions']);
-      await w.release();
-      await w.arrived(['TransactWriteItems']);
+      await untilLockWrite(w);
       await putDeployRecords(clients.dynamodb, deployNames.table, [{ project: 'trip', env: 'production', tag: stagingTag, deployed: new Date() }]);
       await w.passThrough();
       assert.equal(await run.exited, 0, run.stderr);
