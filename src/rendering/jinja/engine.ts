@@ -149,11 +149,12 @@ const safeFloat = (v: bigint) => {
 function arith(op: string, a: PyValue, b: PyValue): PyValue {
   // str % x is formatting, decided by str before x is looked at (even an Undefined x).
   if (op === '%' && (typeof a === 'string' || a instanceof Markup)) throw refuse('sgn does not render %-formatting of strings; use ~ to join text.');
+  // keys()/items() views are sets: `view - x` and `x - view` (any iterable x, an Undefined too)
+  // are set differences.
+  if ((a instanceof DictView && a.kind !== 'values') || (b instanceof DictView && b.kind !== 'values')) throw refuse(`sgn does not apply ${op} to the result of keys() or items() (Python treats it as a set).`);
   if (a instanceof Undefined) throw undefinedError(a);
   if (b instanceof Undefined) throw undefinedError(b);
   if (a instanceof Markup || b instanceof Markup) throw refuse(`sgn does not apply ${op} to the output of tojson (Jinja2 escapes the other operand); use ~ to join text.`);
-  // keys()/items() views are sets: `view - x` and `x - view` (any iterable x) are set differences.
-  if ((a instanceof DictView && a.kind !== 'values') || (b instanceof DictView && b.kind !== 'values')) throw refuse(`sgn does not apply ${op} to the result of keys() or items() (Python treats it as a set).`);
   const unsupported = () => runtime(`unsupported operand type(s) for ${op}: '${typeName(a)}' and '${typeName(b)}'`);
   const numA = isInt(a) || typeof a === 'number';
   const numB = isInt(b) || typeof b === 'number';
@@ -237,6 +238,16 @@ function compare(op: string, a: PyValue, b: PyValue): boolean {
   throw runtime(`'${op}' not supported between instances of '${typeName(a)}' and '${typeName(b)}'`);
 }
 
+/** The part of `v` Python cannot hash (a list, a dict, a view, also inside a tuple), if any. */
+function unhashable(v: PyValue): PyValue | undefined {
+  if (Array.isArray(v) || v instanceof Map || v instanceof DictView) return v;
+  if (v instanceof PyTuple) for (const x of v.items) {
+    const bad = unhashable(x);
+    if (bad) return bad;
+  }
+  return undefined;
+}
+
 function contains(container: PyValue, item: PyValue): boolean {
   if (container instanceof Undefined) return false;
   if (typeof container === 'string' || container instanceof Markup) {
@@ -244,10 +255,13 @@ function contains(container: PyValue, item: PyValue): boolean {
     if (text === undefined) throw runtime(`'in <string>' requires string as left operand, not ${typeName(item)}`);
     return (typeof container === 'string' ? container : container.text).includes(text);
   }
-  if (container instanceof Map) {
-    if (Array.isArray(item) || item instanceof Map) throw runtime(`unhashable type: '${typeName(item)}'`);
-    return mapGet(container, item) !== undefined;
+  // A dict and its keys()/items() views look the key up by hash: an unhashable one is a TypeError.
+  const key = container instanceof DictView && container.kind === 'items' ? (item instanceof PyTuple && item.items.length === 2 ? item.items[0] : undefined) : item;
+  if ((container instanceof Map || (container instanceof DictView && container.kind !== 'values')) && key !== undefined) {
+    const bad = unhashable(key);
+    if (bad) throw runtime(`unhashable type: '${typeName(bad)}'`);
   }
+  if (container instanceof Map) return mapGet(container, item) !== undefined;
   if (Array.isArray(container) || container instanceof PyTuple || container instanceof DictView) return pyIter(container).some((x) => pyEq(x, item));
   throw runtime(`argument of type '${typeName(container)}' is not iterable`);
 }
