@@ -238,9 +238,12 @@ function compare(op: string, a: PyValue, b: PyValue): boolean {
   throw runtime(`'${op}' not supported between instances of '${typeName(a)}' and '${typeName(b)}'`);
 }
 
-/** The part of `v` Python cannot hash (a list, a dict, a view, also inside a tuple), if any. */
+/**
+ * The part of `v` Python cannot hash (a list, a dict, a set-like keys()/items() view, also inside
+ * a tuple), if any. A values() view hashes by identity.
+ */
 function unhashable(v: PyValue): PyValue | undefined {
-  if (Array.isArray(v) || v instanceof Map || v instanceof DictView) return v;
+  if (Array.isArray(v) || v instanceof Map || (v instanceof DictView && v.kind !== 'values')) return v;
   if (v instanceof PyTuple) for (const x of v.items) {
     const bad = unhashable(x);
     if (bad) return bad;
