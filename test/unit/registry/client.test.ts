@@ -1,25 +1,12 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { text } from 'node:stream/consumers';
 import { DigestMismatchError, Registry, RegistryError } from '../../../src/registry/client.js';
 import { sha256Digest } from '../../../src/registry/manifest.js';
+import { serve } from '../helpers/serve.js';
 
 // Faults docker-registry cannot produce on demand: a blob redirect to another host (a CDN, S3),
 // a registry whose Docker-Content-Digest does not match what it sends, a connection cut.
-type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
-async function serve(handler: Handler): Promise<{ host: string; close(): Promise<void> }> {
-  const server = http.createServer(handler);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    host: `127.0.0.1:${(server.address() as { port: number }).port}`,
-    close: () =>
-      new Promise((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
 
 const client = (host: string) => new Registry({ host, insecure: true, actions: 'pull', userAgent: 'sgn-test', credentials: async () => ({ username: 'u', password: 'p' }), retries: 2 });
 

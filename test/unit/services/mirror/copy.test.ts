@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import http from 'node:http';
 import { DigestMismatchError, Registry } from '../../../../src/registry/client.js';
 import { copyBlob } from '../../../../src/services/mirror/copy.js';
 import type { PlannedBlob } from '../../../../src/services/mirror/plan.js';
 import type { MirrorProgress } from '../../../../src/services/mirror/progress.js';
+import { serve, type Served } from '../../helpers/serve.js';
 
 // The upload protocol of one blob, against in-process registries that show what docker-registry
 // cannot on demand: a registry that refuses a blob in the PUT that completes an upload, and a
@@ -12,23 +12,6 @@ import type { MirrorProgress } from '../../../../src/services/mirror/progress.js
 
 const digestOf = (b: Buffer) => 'sha256:' + createHash('sha256').update(b).digest('hex');
 
-interface Served {
-  host: string;
-  close(): Promise<void>;
-}
-
-async function serve(handler: (req: http.IncomingMessage, res: http.ServerResponse) => void): Promise<Served> {
-  const server = http.createServer(handler);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    host: `127.0.0.1:${(server.address() as { port: number }).port}`,
-    close: () =>
-      new Promise((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
 
 /** A source that serves `bytes` for any blob; `chunked`: without Content-Length. */
 async function source(bytes: Buffer, opts: { chunked?: boolean } = {}): Promise<Served & { gets: () => number }> {
