@@ -195,6 +195,8 @@ function arith(op: string, a: PyValue, b: PyValue): PyValue {
   if (op === '*') {
     const [seq, n] = isInt(b) ? [a, toBig(b)] : isInt(a) ? [b, toBig(a)] : [undefined, 0n];
     if (seq !== undefined && (typeof seq === 'string' || Array.isArray(seq) || seq instanceof PyTuple)) {
+      // A repeat count beyond a C ssize_t fails in Python before the length is looked at ('' too).
+      if (n > 2n ** 63n - 1n || n < -(2n ** 63n)) throw runtime("cannot fit 'int' into an index-sized integer");
       const times = n < 0n ? 0 : Number(n);
       const items = seq instanceof PyTuple ? seq.items : seq;
       if (times * items.length > 10_000_000) throw refuse('sgn does not build text or lists this large.');

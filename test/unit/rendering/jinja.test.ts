@@ -97,3 +97,10 @@ describe('Jinja2 engine: membership needs a hashable key where Python hashes it 
     });
   }
 });
+
+describe('Jinja2 engine: repeating text by a count beyond a C ssize_t (seed 547411)', () => {
+  it("Given '' * 100000000000000000000, When rendered, Then it fails as Python does (OverflowError), not an empty text", () => {
+    assert.throws(() => render({ t: "{{ f * '' }}" }, 'f: 100000000000000000000\n'), (e: unknown) => e instanceof JinjaError && e.kind === 'runtime' && e.message === "cannot fit 'int' into an index-sized integer");
+    assert.equal(render({ t: "{{ f * '' }}|{{ -f * 'x' }}" }, 'f: 9223372036854775807\n'), '|');
+  });
+});
