@@ -35,7 +35,11 @@ function disagreement(c: OracleCase, sgn: Outcome, py: OracleResult): string | u
 }
 
 const count = Number(process.env.SGN_JINJA_CASES ?? 3000);
-const seed = Number(process.env.SGN_JINJA_SEED ?? Date.now() % 1_000_000);
+// A fixed seed by default, so that a run proves the code and not the draw; every seed that once
+// found a difference is pinned as a case in test/unit/rendering/jinja.test.ts. To look for new
+// differences: SGN_JINJA_SEED=random (the seed drawn is in the test's name, to replay it).
+const seedSetting = process.env.SGN_JINJA_SEED ?? '20261130';
+const seed = seedSetting === 'random' ? Date.now() % 1_000_000 : Number(seedSetting);
 
 describe('Jinja2 differential: sgn\'s engine against Python Jinja2 2.10 on the deployer\'s options', function () {
   this.timeout(300_000);
