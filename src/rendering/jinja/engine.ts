@@ -22,6 +22,7 @@ import {
   jsonDumps,
   mapGet,
   pyCase,
+  itemEq,
   pyEq,
   pyIter,
   pyLen,
@@ -267,7 +268,7 @@ function contains(container: PyValue, item: PyValue): boolean {
     if (bad) throw runtime(`unhashable type: '${typeName(bad)}'`);
   }
   if (container instanceof Map) return mapGet(container, item) !== undefined;
-  if (Array.isArray(container) || container instanceof PyTuple || container instanceof DictView) return pyIter(container).some((x) => pyEq(x, item));
+  if (Array.isArray(container) || container instanceof PyTuple || container instanceof DictView) return pyIter(container).some((x) => itemEq(x, item));
   throw runtime(`argument of type '${typeName(container)}' is not iterable`);
 }
 

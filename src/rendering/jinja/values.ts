@@ -163,7 +163,18 @@ const numeric = (v: PyValue): number | bigint | undefined => (typeof v === 'bool
 const text = (v: PyValue): string | undefined => (typeof v === 'string' ? v : v instanceof Markup ? v.text : undefined);
 
 /** Python's ==. */
+/**
+ * Equality of two items inside containers (and `in`): Python asks identity first, so one NaN
+ * object equals itself there, and sgn cannot tell one NaN object from another: refuse.
+ */
+export function itemEq(a: PyValue, b: PyValue): boolean {
+  if (typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b)) throw refuse('sgn does not compare lists or dicts that hold NaN (Python compares such items by identity).');
+  return pyEq(a, b);
+}
+
 export function pyEq(a: PyValue, b: PyValue): boolean {
+  // A container equals itself: Python compares its items by identity first (RichCompareBool).
+  if (a === b && (Array.isArray(a) || a instanceof Map || a instanceof PyTuple)) return true;
   const na = numeric(a);
   const nb = numeric(b);
   if (na !== undefined && nb !== undefined) {
@@ -176,13 +187,13 @@ export function pyEq(a: PyValue, b: PyValue): boolean {
   const tb = text(b);
   if (ta !== undefined || tb !== undefined) return ta === tb;
   if (a === null || b === null) return a === b;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => pyEq(x, b[i]));
-  if (a instanceof PyTuple && b instanceof PyTuple) return a.items.length === b.items.length && a.items.every((x, i) => pyEq(x, b.items[i]));
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => itemEq(x, b[i]));
+  if (a instanceof PyTuple && b instanceof PyTuple) return a.items.length === b.items.length && a.items.every((x, i) => itemEq(x, b.items[i]));
   if (a instanceof Map && b instanceof Map) {
     if (a.size !== b.size) return false;
     for (const [k, v] of a) {
       const other = mapGet(b, k);
-      if (other === undefined || !pyEq(v, other)) return false;
+      if (other === undefined || !itemEq(v, other)) return false;
     }
     return true;
   }

@@ -25,6 +25,7 @@ const pinned: [string, string, string, string][] = [
   ["raw, and {%+ turning lstrip off", "{% raw %}{{ not rendered }}{% endraw %}\n{%+ if true %}kept{% endif %}", "", "{{ not rendered }}kept"],
   ["a chain of comparisons with a variable: Python's chain", "{{ 'a' < name < 'b' }} {{ 'a' < name < 'x' }}", "name: web\n", "False True"],
   ["in on a dict's views: keys and items look up by key, values compare", "{{ 'a' in d.keys() }} {{ ('a', 1) in d.items() }} {{ [1, 2] in d.items() }} {{ [1] in d.values() }} {{ (1, [2]) in d.items() }} {{ d.values() in d }}", "d: {a: 1}\n", "True True False False False False"],
+  ["a container equals itself even holding NaN (Python compares items by identity first; seed 730036)", "{{ d == d }} {{ l == l }} {{ n == n }} {{ d != d }}", "d: {a: .nan}\nl: [.nan]\nn: .nan\n", "True True False False"],
   ["dict.items() in a loop keeps YAML order", "{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}", "d: {b: 2, a: 1}\n", "b=2;a=1;"],
 ];
 
@@ -102,5 +103,13 @@ describe('Jinja2 engine: repeating text by a count beyond a C ssize_t (seed 5474
   it("Given '' * 100000000000000000000, When rendered, Then it fails as Python does (OverflowError), not an empty text", () => {
     assert.throws(() => render({ t: "{{ f * '' }}" }, 'f: 100000000000000000000\n'), (e: unknown) => e instanceof JinjaError && e.kind === 'runtime' && e.message === "cannot fit 'int' into an index-sized integer");
     assert.equal(render({ t: "{{ f * '' }}|{{ -f * 'x' }}" }, 'f: 9223372036854775807\n'), '|');
+  });
+});
+
+describe('Jinja2 engine: NaN inside containers (Python compares their items by identity first)', () => {
+  it('Given two lists holding NaN, When compared or searched, Then sgn refuses rather than guess which NaN objects are the same', () => {
+    for (const t of ['{{ [n] == [n] }}', '{{ n in [n] }}']) {
+      assert.throws(() => render({ t }, 'n: .nan\n'), (e: unknown) => e instanceof JinjaError && e.kind === 'refused' && e.message.startsWith('sgn does not compare lists or dicts that hold NaN'));
+    }
   });
 });
