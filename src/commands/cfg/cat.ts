@@ -2,6 +2,7 @@ import { defineCommand, type Flags } from '../../cli/define.js';
 import type { CfgCatOptions, CfgCatResult } from '../../services/cfg/cat.js';
 import { validateCfgEnv, validateCfgProject } from './names.js';
 import { parseVersionId } from './version.js';
+import { terminalChooseEnv } from './deps.js';
 
 export function parseCfgCat(args: string[], flags: Flags): CfgCatOptions {
   const [project, env] = args;
@@ -29,7 +30,7 @@ export const cfgCat = defineCommand<CfgCatOptions, CfgCatResult>({
       {
         s3: await ctx.api.s3(),
         settings: { configBucket: settings.configBucket, configKey: settings.configKey, environments: settings.environments },
-        chooseEnv: ctx.io.canPrompt ? async (question, envs) => (await ctx.prompter()).select(question, envs.map((e) => ({ value: e, name: e }))) : undefined,
+        chooseEnv: terminalChooseEnv(ctx),
         report: ctx.io,
         debug: ctx.debug,
       },

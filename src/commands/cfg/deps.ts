@@ -19,3 +19,8 @@ export async function cfgWriteDeps(ctx: Context): Promise<CfgWriteDeps> {
 export function terminalConfirm(ctx: Context): Confirm | undefined {
   return ctx.io.canPrompt ? async (question, opts) => (await ctx.prompter()).confirm(question, opts) : undefined;
 }
+
+/** Which environment, asked on the terminal; undefined when there is none (the services then say to name one). */
+export function terminalChooseEnv(ctx: Context): ((question: string, envs: string[]) => Promise<string>) | undefined {
+  return ctx.io.canPrompt ? async (question, envs) => (await ctx.prompter()).select(question, envs.map((e) => ({ value: e, name: e }))) : undefined;
+}

@@ -1,7 +1,7 @@
 import { defineCommand, flagReader, type Flags } from '../../cli/define.js';
 import type { CfgWriteResult } from '../../services/cfg/events.js';
 import type { CfgEditOptions } from '../../services/cfg/edit.js';
-import { cfgWriteDeps, terminalConfirm } from './deps.js';
+import { cfgWriteDeps, terminalConfirm, terminalChooseEnv } from './deps.js';
 import { validateCfgEnv, validateCfgProject } from './names.js';
 
 export function parseCfgEdit(args: string[], flags: Flags): CfgEditOptions {
@@ -43,7 +43,7 @@ export const cfgEdit = defineCommand<CfgEditOptions, CfgWriteResult>({
     return run(
       {
         ...(await cfgWriteDeps(ctx)),
-        chooseEnv: ctx.io.canPrompt ? async (question, envs) => (await ctx.prompter()).select(question, envs.map((e) => ({ value: e, name: e }))) : undefined,
+        chooseEnv: terminalChooseEnv(ctx),
         confirm: terminalConfirm(ctx),
         editor: editorCommand(ctx.env),
         processes: await ctx.processes(),

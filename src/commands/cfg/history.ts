@@ -5,6 +5,7 @@ import type { TableModel } from '../../table.js';
 import { formatBytes } from '../../bytes.js';
 import { formatAge } from '../../time.js';
 import { validateCfgEnv, validateCfgProject } from './names.js';
+import { terminalChooseEnv } from './deps.js';
 
 export function parseCfgHistory(args: string[], flags: Flags): CfgHistoryOptions {
   const [project, env] = args;
@@ -33,7 +34,7 @@ export const cfgHistory = defineCommand<CfgHistoryOptions, CfgHistoryResult>({
       {
         s3: await ctx.api.s3(),
         settings: { configBucket: settings.configBucket, configKey: settings.configKey, environments: settings.environments },
-        chooseEnv: ctx.io.canPrompt ? async (question, envs) => (await ctx.prompter()).select(question, envs.map((e) => ({ value: e, name: e }))) : undefined,
+        chooseEnv: terminalChooseEnv(ctx),
         report: ctx.io,
       },
       opts,
