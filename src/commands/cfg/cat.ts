@@ -2,7 +2,7 @@ import { defineCommand, type Flags } from '../../cli/define.js';
 import type { CfgCatOptions, CfgCatResult } from '../../services/cfg/cat.js';
 import { validateCfgEnv, validateCfgProject } from './names.js';
 import { parseVersionId } from './version.js';
-import { terminalChooseEnv } from './deps.js';
+import { cfgReadDeps } from './deps.js';
 
 export function parseCfgCat(args: string[], flags: Flags): CfgCatOptions {
   const [project, env] = args;
@@ -25,17 +25,7 @@ export const cfgCat = defineCommand<CfgCatOptions, CfgCatResult>({
   parse: parseCfgCat,
   execute: async (ctx, opts) => {
     const { cfgCat: run } = await import('../../services/cfg/cat.js');
-    const settings = ctx.settings();
-    return run(
-      {
-        s3: await ctx.api.s3(),
-        settings: { configBucket: settings.configBucket, configKey: settings.configKey, environments: settings.environments },
-        chooseEnv: terminalChooseEnv(ctx),
-        report: ctx.io,
-        debug: ctx.debug,
-      },
-      opts,
-    );
+    return run(await cfgReadDeps(ctx), opts);
   },
   // --json is the Secret's data itself: {"KEY": "value"}.
   toJson: (result) => (result.view === 'secret' ? result.data : { project: result.project, env: result.env, key: result.key, versionId: result.versionId ?? null, text: Buffer.from(result.bytes).toString('utf8') }),

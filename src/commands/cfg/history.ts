@@ -5,7 +5,7 @@ import type { TableModel } from '../../table.js';
 import { formatBytes } from '../../bytes.js';
 import { formatAge } from '../../time.js';
 import { validateCfgEnv, validateCfgProject } from './names.js';
-import { terminalChooseEnv } from './deps.js';
+import { cfgReadDeps } from './deps.js';
 
 export function parseCfgHistory(args: string[], flags: Flags): CfgHistoryOptions {
   const [project, env] = args;
@@ -29,16 +29,7 @@ export const cfgHistory = defineCommand<CfgHistoryOptions, CfgHistoryResult>({
   parse: parseCfgHistory,
   execute: async (ctx, opts) => {
     const { cfgHistory: run } = await import('../../services/cfg/read.js');
-    const settings = ctx.settings();
-    return run(
-      {
-        s3: await ctx.api.s3(),
-        settings: { configBucket: settings.configBucket, configKey: settings.configKey, environments: settings.environments },
-        chooseEnv: terminalChooseEnv(ctx),
-        report: ctx.io,
-      },
-      opts,
-    );
+    return run(await cfgReadDeps(ctx), opts);
   },
   toJson: (result) => result.versions.map((e) => ({ ...e, lastModified: e.lastModified?.toISOString() ?? null })),
   render: async (ctx, result) => {
